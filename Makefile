@@ -1,0 +1,39 @@
+# Two commands on a fresh clone: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export MONITOR_DB ?= sessions.db
+
+.PHONY: run test setup assets browser clean lint
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --upgrade --quiet pip
+
+# Reinstall when the project's declared dependencies change.
+.stamp-install: setup.cfg pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+# Browser libraries from the npm registry, pinned by package-lock.json, copied to static/vendor.
+.stamp-assets: package.json package-lock.json scripts/vendor-assets.sh
+	npm ci --no-audit --no-fund --loglevel=error
+	sh scripts/vendor-assets.sh
+	touch $@
+
+setup: .stamp-install .stamp-assets
+
+run: setup
+	$(BIN)/monitor init-db
+	@if [ "$${MONITOR_DEMO:-1}" != "0" ]; then $(BIN)/monitor demo; fi
+	@echo "Serving on http://127.0.0.1:5000"
+	$(BIN)/monitor serve
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+lint: setup
+	$(BIN)/ruff check monitor tests bench
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor .stamp-*

@@ -1,0 +1,60 @@
+"""Start a real server process (gunicorn, threads) on a free port, for the benchmarks."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(url: str, seconds: float = 20) -> None:
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except Exception as error:
+            if getattr(error, "code", None):
+                return
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer")
+
+
+def start_monitor(db: Path, port: int, threads: int = 64) -> subprocess.Popen:
+    env = os.environ | {"MONITOR_DB": str(db), "MONITOR_PORT": str(port),
+                        "MONITOR_ALLOWED_ORIGINS": f"http://127.0.0.1:{port}"}
+    process = subprocess.Popen([str(BIN / "monitor"), "serve", "--threads", str(threads)], env=env, cwd=ROOT)
+    wait_for(f"http://127.0.0.1:{port}/healthz")
+    return process
+
+
+def start_bare(port: int, db: Path, threads: int = 64) -> subprocess.Popen:
+    env = os.environ | {"BARE_DB": str(db), "PYTHONPATH": str(ROOT / "bench")}
+    process = subprocess.Popen([str(BIN / "gunicorn"), "-w", "1", "-k", "gthread", "--threads", str(threads),
+                                "--timeout", "0", "--log-level", "warning", "-b", f"127.0.0.1:{port}",
+                                "bare_app:app"], env=env, cwd=ROOT / "bench")
+    wait_for(f"http://127.0.0.1:{port}/nothing")
+    return process
+
+
+def monitor_cli(db: Path, *args: str, stdin: str | None = None) -> str:
+    env = os.environ | {"MONITOR_DB": str(db)}
+    return subprocess.run([str(BIN / "monitor"), *args], env=env, input=stdin, capture_output=True, text=True,
+                          check=True).stdout
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]

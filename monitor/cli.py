@@ -1,0 +1,137 @@
+"""The `monitor` command (click): set-up, users and tokens, the server, the demo, backups, audit."""
+from __future__ import annotations
+
+import sqlite3
+import sys
+from pathlib import Path
+
+import click
+
+from . import audit, users
+from . import config as config_module
+from .db import SYSTEM, Store
+
+
+def open_store() -> tuple[config_module.Config, Store]:
+    cfg = config_module.from_env()
+    store = Store(cfg.db_path, synchronous=cfg.synchronous)
+    store.migrate()
+    return cfg, store
+
+
+@click.group(help="Infusion Monitor: session records, live monitoring and alerts for ketamine clinics.")
+def main() -> None:
+    pass
+
+
+@main.command("init-db", help="Create or migrate the database (MONITOR_DB); safe to run again.")
+def init_db() -> None:
+    cfg, _ = open_store()
+    click.echo(f"database ready: {cfg.db_path}")
+
+
+@main.group(help="Manage users.")
+def user() -> None:
+    pass
+
+
+@user.command("add", help="Add a user with a role; the password is asked for, or read from stdin.")
+@click.argument("name")
+@click.option("--role", type=click.Choice(users.ROLES), required=True, help="nurse, clinician or admin")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def user_add(name: str, role: str, password_stdin: bool) -> None:
+    _, store = open_store()
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    from .errors import ApiError
+
+    try:
+        with store.write(SYSTEM) as tx:
+            users.add(tx, name, role, password)
+    except ApiError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"user {name} added as {role}", err=True)
+
+
+@main.group(help="Manage API tokens.")
+def token() -> None:
+    pass
+
+
+@token.command("create", help="Print a new API token for a user, alone on one line (shown once).")
+@click.argument("name")
+def token_create(name: str) -> None:
+    _, store = open_store()
+    found = users.by_name(store.db, name)
+    if found is None or found["disabled"]:
+        raise click.ClickException(f"no enabled user {name}")
+    with store.write(users.actor_for(found)) as tx:
+        value = users.create_token(tx, found["id"])
+    click.echo(value)
+
+
+@main.command(help="Serve HTTP and Socket.IO with a production server (gunicorn, threads).")
+@click.option("--host", default=None, help="Address to listen on (MONITOR_HOST, default 127.0.0.1).")
+@click.option("--port", default=None, type=int, help="Port (MONITOR_PORT, default 5000).")
+@click.option("--threads", default=64, show_default=True, help="Worker threads (one per live connection).")
+def serve(host: str | None, port: int | None, threads: int) -> None:
+    from .server import run
+
+    cfg = config_module.from_env()
+    problems = config_module.problems_for_production(cfg)
+    if problems:
+        raise click.ClickException("refusing to start:\n  - " + "\n  - ".join(problems))
+    run(cfg.with_overrides(host=host or cfg.host, port=port or cfg.port), threads=threads)
+
+
+@main.command(help="Seed a demo clinic; --live keeps the active sessions producing vitals.")
+@click.option("--live", is_flag=True, help="Keep adding vitals to the active sessions until stopped.")
+@click.option("--interval", default=5.0, show_default=True, help="Seconds between live vitals rounds.")
+def demo(live: bool, interval: float) -> None:
+    from . import demo as demo_module
+
+    cfg, store = open_store()
+    if demo_module.seeded(store.db):
+        click.echo("the demo clinic is already seeded", err=True)
+    else:
+        logins = demo_module.seed(store, cfg.timezone)
+        click.echo("demo clinic seeded; logins:")
+        for name, role, password in logins:
+            click.echo(f"  {name:<10} {role:<10} password: {password}")
+    if live:
+        click.echo("adding vitals to active sessions; Ctrl-C to stop", err=True)
+        demo_module.run_live(store, interval)
+
+
+@main.command(help="Take a consistent online copy of the database to DEST, checked before it is kept.")
+@click.argument("dest", type=click.Path(dir_okay=False, path_type=Path))
+def backup(dest: Path) -> None:
+    cfg, store = open_store()
+    from .backup import backup as take_backup
+
+    try:
+        pages = take_backup(cfg.db_path, dest)
+    except (ValueError, sqlite3.Error) as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"backup written to {dest} ({pages} pages, integrity ok)")
+
+
+@main.group("audit", help="The audit trail.")
+def audit_group() -> None:
+    pass
+
+
+@audit_group.command("verify", help="Check the audit trail's hash chain; exit 1 naming the first bad entry.")
+def audit_verify() -> None:
+    _, store = open_store()
+    checked, broken = audit.verify(store.db)
+    if broken is not None:
+        click.echo(f"audit chain broken at entry {broken} ({checked} entries before it verify)", err=True)
+        sys.exit(1)
+    click.echo(f"audit chain ok: {checked} entries")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,133 @@
+"""The one door to the database: connections, pragmas and the single writer.
+
+Every connection gets WAL, synchronous=FULL, foreign keys and a busy timeout.
+Every change goes through `Store.write()`, which serialises writers in this
+process with a lock and across processes with BEGIN IMMEDIATE, records the
+audit entry and event-log rows in the same transaction, and only after COMMIT
+tells the listeners (the live stream) that new events exist.
+"""
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from . import audit, events, migrations
+
+BUSY_TIMEOUT_MS = 10_000
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def connect(path: Path | str, synchronous: str = "FULL") -> Database:
+    """Open one connection with the pragmas every connection must have."""
+    conn = sqlite3.connect(
+        str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+    )
+    conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute(f"PRAGMA synchronous={synchronous}")
+    conn.execute("PRAGMA foreign_keys=ON")
+    return Database(conn)
+
+
+class Actor:
+    """Who is making a change: a user, or the system itself (scheduler, demo)."""
+
+    def __init__(self, user_id: int | None, username: str, role: str):
+        self.user_id, self.username, self.role = user_id, username, role
+
+    def __repr__(self) -> str:
+        return f"Actor({self.username!r}, {self.role!r})"
+
+
+SYSTEM = Actor(None, "system", "system")
+
+
+class Transaction:
+    """One write: the rows it adds, its audit entries and its events commit together."""
+
+    def __init__(self, db: Database, actor: Actor, now: datetime):
+        self.db, self.actor, self.now = db, actor, now
+        self.events: list[dict] = []
+
+    def audit(self, action: str, entity: str, entity_id, *, session_id=None, before=None, after=None):
+        audit.append(self.db, self.actor, self.now, action, entity, entity_id, session_id, before, after)
+
+    def event(self, type_: str, session_id: int | None, data: dict) -> dict:
+        envelope = events.append(self.db, type_, session_id, self.now, data)
+        self.events.append(envelope)
+        return envelope
+
+    def execute(self, sql: str, params=()) -> sqlite3.Cursor:
+        return self.db.execute(sql, params)
+
+    def insert(self, table: str, row: dict) -> int:
+        """Insert one row with plain SQL (the hot path) and return its id."""
+        columns = ", ".join(f"[{c}]" for c in row)
+        marks = ", ".join("?" for _ in row)
+        cursor = self.db.execute(f"INSERT INTO [{table}] ({columns}) VALUES ({marks})", list(row.values()))
+        return cursor.lastrowid
+
+
+class Store:
+    """Connections per thread for reading, one serialised writer for changes."""
+
+    def __init__(self, path: Path | str, *, synchronous: str = "FULL", clock: Clock = utc_now):
+        self.path = Path(path)
+        self.synchronous = synchronous
+        self.clock = clock
+        self._local = threading.local()
+        self._write_lock = threading.RLock()
+        self._listeners: list[Callable[[list[dict]], None]] = []
+
+    @property
+    def db(self) -> Database:
+        """This thread's connection, opened on first use."""
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = self._local.db = connect(self.path, self.synchronous)
+        return db
+
+    def migrate(self) -> None:
+        with self._write_lock:
+            migrations.apply(self.db)
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def on_commit(self, listener: Callable[[list[dict]], None]) -> None:
+        """Call `listener(events)` after every commit that appended events."""
+        self._listeners.append(listener)
+
+    @contextmanager
+    def write(self, actor: Actor) -> Iterator[Transaction]:
+        """One transaction for a change, its audit entries and its events."""
+        with self._write_lock:
+            db = self.db
+            db.execute("BEGIN IMMEDIATE")
+            tx = Transaction(db, actor, self.now())
+            try:
+                yield tx
+                db.execute("COMMIT")
+            except BaseException:
+                if db.conn.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+        if tx.events:
+            for listener in self._listeners:
+                listener(tx.events)
+
+    def close(self) -> None:
+        db = getattr(self._local, "db", None)
+        if db is not None:
+            db.close()
+            self._local.db = None

@@ -1,0 +1,53 @@
+"""The errors the API answers with, as exceptions the domain can raise.
+
+Each maps to one row of the contract's error table: an HTTP status, a code and,
+where it helps, a message per field.
+"""
+from __future__ import annotations
+
+
+class ApiError(Exception):
+    """Base for every error that becomes a JSON answer."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, fields: dict[str, str] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.fields = fields or {}
+
+    def to_json(self) -> dict:
+        return {"error": {"code": self.code, "message": self.message, "fields": self.fields}}
+
+
+class BadRequest(ApiError):
+    status, code = 400, "bad_request"
+
+
+class Unauthenticated(ApiError):
+    status, code = 401, "unauthenticated"
+
+
+class Forbidden(ApiError):
+    status, code = 403, "forbidden"
+
+
+class NotFound(ApiError):
+    status, code = 404, "not_found"
+
+
+class Conflict(ApiError):
+    status, code = 409, "conflict"
+
+
+class TooLarge(ApiError):
+    status, code = 413, "too_large"
+
+
+class ValidationFailed(ApiError):
+    status, code = 422, "validation_failed"
+
+
+class NeedsConfirmation(ApiError):
+    status, code = 422, "needs_confirmation"

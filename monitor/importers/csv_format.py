@@ -1,0 +1,489 @@
+"""CSV files: the canonical template, monitor exports, and the long `time,parameter,value` layout.
+
+The canonical template has the vitals API's field names as headers (`taken_at,hr,sbp,dbp,...`).
+Monitor exports name their columns their own way ("HR [bpm]", "NBPSys [mmHg]", "SpO2 [%]"):
+`HEADERS` maps each name, compared in lower case without spaces or punctuation, with any unit in
+brackets checked against the field. The long layout (one value per row, as ventilators export)
+groups rows by their time.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+
+from ..errors import ValidationFailed
+from .codes import ARTERIAL_BP, FIO2, MEAN_BP, UnitError, converter
+from .model import UTC, Collector, ParsedFile
+
+ORIGIN = datetime(1970, 1, 1, tzinfo=UTC)  # where elapsed seconds count from, until aligned
+DELIMITERS = ",;\t"
+MISSING = {"", "nan", "na", "n/a", "-", "--", "---", "null", "none", "?"}
+NOT_A_VALUE = {-32768.0, 8388607.0}  # WFDB's missing sample; MDC's "not available"
+# A monitor writes 0 when it has no signal (leads off, probe off); a living patient cannot have
+# a rate, pressure, saturation or temperature of 0. O2 flow, pain and MOAA/S can be 0.
+ZERO_IS_NO_SIGNAL = {"hr", "sbp", "dbp", "spo2", "rr", "temp_c", "etco2"}
+NUMBER_FIELDS = {"hr", "sbp", "dbp", "spo2", "rr", "temp_c", "etco2", "o2_lpm", "pain", "moaas"}
+TEXT_FIELDS = {"consciousness", "note"}
+SERVER_KEPT = "kept by the server, not read from the file"
+NOT_VITAL = "not a vitals field"
+TIME_FIELDS = {"taken_at", "date", "time", "elapsed_s"}
+
+UNIT_IN_NAME = re.compile(r"^(.*?)\s*[\[(]\s*([^\])]*?)\s*[\])]\s*$")
+DECIMAL_COMMA = re.compile(r"-?\d+,\d+")
+BLOOD_PRESSURE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*/\s*(\d+(?:\.\d+)?)")
+DAY_FIRST = re.compile(r"(\d{1,2})[./-](\d{1,2})[./-](\d{4})(?:[ T]+(\d{1,2}:\d{2}.*))?")
+
+
+@dataclass(frozen=True)
+class Column:
+    """What a column (or, in the long layout, a parameter) holds."""
+
+    field: str = ""  # a vitals field, or one of taken_at, date, time, elapsed_s, bp; "" = not imported
+    rank: int = 0  # lower wins when two columns give the same field
+    unit: str = ""  # the unit its name implies ("temp_f" is in °F)
+    reason: str = ""  # why a recognised column is not imported; "" = ignored without a word
+
+
+def names(words: str, column: Column) -> dict[str, Column]:
+    return dict.fromkeys(words.split(), column)
+
+
+# Header or parameter name (lower case letters and digits only) -> what it holds.
+HEADERS: dict[str, Column] = {
+    **names("takenat timestamp timestampshifted datetime charttime recordedat observedat measuredat",
+            Column("taken_at")),
+    "date": Column("date"),
+    "time": Column("time"),
+    **names("elapseds elapsed elapsedsec elapsedseconds seconds secs", Column("elapsed_s")),
+    **names("sample index row rownumber", Column()),
+    **names("hr heartrate ecghr hrecg", Column("hr")),
+    **names("pulse pulserate pr spo2pr prspo2", Column("hr", rank=1)),
+    **names("nbppulse nibppulse", Column("hr", rank=2)),
+    **names("sbp sys systolic systolicbp bpsys bpsystolic nbpsys nbps nbpsystolic nibpsys nibps nibpsystolic "
+            "systolicbloodpressure", Column("sbp")),
+    **names("dbp dia dias diastolic diastolicbp bpdia bpdias bpdiastolic nbpdia nbpdias nbpd nbpdiastolic "
+            "nibpdia nibpdias nibpdiastolic diastolicbloodpressure", Column("dbp")),
+    **names("bp nbp nibp bloodpressure", Column("bp")),
+    **names("map mean meanbp bpmean mbp nbpmean nbpm nibpmean meanarterialpressure", Column(reason=MEAN_BP)),
+    **names("abp abps abpsys abpd abpdia abpdias abpm abpmean art artsys artdia artmean ibp ibpsys ibpdia "
+            "ibpmean", Column(reason=ARTERIAL_BP)),
+    **names("spo2 spo2pct spo2percent o2sat osat oxygensaturation pulseox", Column("spo2")),
+    **names("rr resp resprate respiratoryrate respirationrate breathingrate", Column("rr")),
+    **names("tempc temp temperature bodytemperature bodytemp tempcelsius", Column("temp_c")),
+    **names("tempf temperaturef tempfahrenheit", Column("temp_c", unit="°F")),
+    **names("etco2 endtidalco2 petco2 co2et etco2mmhg endtidalco2concentrationmmhg", Column("etco2")),
+    **names("etco2kpa endtidalco2concentrationkpa", Column("etco2", rank=1, unit="kPa")),
+    **names("o2lpm o2flow o2flowrate oxygenflow o2lmin", Column("o2_lpm")),
+    "pain": Column("pain"),
+    "moaas": Column("moaas"),
+    **names("consciousness avpu acvpu", Column("consciousness")),
+    **names("note notes comment", Column("note")),
+    **names("id sessionid enteredat enteredby late source status seq supersedes news2 news2score news2band "
+            "news2single3 news2partial", Column(reason=SERVER_KEPT)),
+    # Parameters of the Dräger ventilator export (VSCapture).
+    "endtidalco2concentration": Column(reason="etCO2 without a unit (% or kPa): the mmHg value is imported"),
+    **names("apneaduration apnoeaduration", Column(reason="apnoea duration is " + NOT_VITAL)),
+    **names("inspiratoryoxygenfraction fio2", Column(reason=FIO2)),
+    **names("spontaneousrespiratoryrate mandatoryrespiratoryrate respiratoryratebasedonco2measurement "
+            "respiratoryratebasedonpressuremeasurement respiratoryratebasedonvolumeflowmeasurement",
+            Column(reason="one part of the respiratory rate: the total (Respiratory_rate) is imported")),
+}
+LONG_HEADERS = {
+    "parameter": "parameter param name label signal vital variable measurement measure code item",
+    "value": "value val result reading",
+    "unit": "unit units uom",
+}
+
+
+def parse_csv(data: bytes, zone: tzinfo) -> ParsedFile:
+    """Read a CSV export of vitals in either layout."""
+    text = decode(data)
+    delimiter, text = sniff(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    out = Collector("csv")
+    clock = Clock(zone)
+    try:
+        first = next((row for row in reader if any(cell.strip() for cell in row)), None)
+        if first is None:
+            out.skip("line 1", "the file holds no rows")
+        elif is_long_row(first, clock):
+            read_long(reader, first, (0, 1, 2, 3 if len(first) > 3 else None), reader.line_num, clock, out)
+        elif (columns := long_columns(first)) is not None:
+            read_long(reader, None, columns, reader.line_num, clock, out)
+        else:
+            read_wide(reader, plan_wide(first, reader.line_num, out), clock, out)
+    except csv.Error as error:
+        raise malformed(f"line {reader.line_num}: {error}") from None
+    return out.result()
+
+
+def decode(data: bytes) -> str:
+    """UTF-8 (with or without a byte-order mark), else Latin-1 as older spreadsheets write."""
+    if b"\x00" in data:
+        line = data[: data.index(b"\x00")].count(b"\n") + 1
+        raise malformed(f"line {line}: binary data (a NUL byte), not a CSV file")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def sniff(text: str) -> tuple[str, str]:
+    """The delimiter (comma, semicolon or tab) that splits the first lines most consistently."""
+    if text[:4].lower() == "sep=" and len(text) > 4:  # Excel's hint line
+        return text[4], text.split("\n", 1)[1] if "\n" in text else ""
+    lines = [line for line in text[:65536].splitlines()[:6] if line.strip()]
+    counts = {d: min((line.count(d) for line in lines), default=0) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: counts[d])  # max keeps the first on a tie: comma
+    return (best if counts[best] else ","), text
+
+
+def malformed(where_what: str) -> ValidationFailed:
+    return ValidationFailed(f"Not a readable CSV file: {where_what}", fields={"file": where_what})
+
+
+def header_key(name: str) -> tuple[str, str]:
+    """A header's lookup key and the unit given in brackets: "NBP sys [mmHg]" -> ("nbpsys", "mmHg")."""
+    name = unicodedata.normalize("NFKC", name).strip()
+    unit = ""
+    if match := UNIT_IN_NAME.match(name):
+        name, unit = match.groups()
+    return re.sub(r"[^a-z0-9]", "", name.lower()), unit
+
+
+class Clock:
+    """Reads one file's times: ISO 8601 or day-first dates; times without an offset in the clinic's zone."""
+
+    def __init__(self, zone: tzinfo):
+        self.zone = zone
+        self.day_first = False
+        self._offsets: dict[str, timedelta] = {}  # the zone's offset by local hour: DST changes on the hour
+
+    def read(self, text: str) -> tuple[datetime, bool]:
+        """The time in UTC, and whether the text gave only a date. Raises ValueError."""
+        text = text.strip()
+        moment = self._parse(text)
+        if moment.tzinfo is not None:
+            return moment.astimezone(UTC), False
+        hour = text[:13]
+        offset = self._offsets.get(hour)
+        if offset is None:
+            offset = self._offsets[hour] = self.zone.utcoffset(moment)
+        return (moment - offset).replace(tzinfo=UTC), len(text) <= 10
+
+    def _parse(self, text: str) -> datetime:
+        if not self.day_first:
+            try:
+                return datetime.fromisoformat(text)
+            except ValueError:
+                pass
+        match = DAY_FIRST.fullmatch(text)
+        if match is None:
+            return datetime.fromisoformat(text)
+        self.day_first = True
+        day, month, year, clock = match.groups()
+        iso = f"{year}-{month:0>2}-{day:0>2}"
+        if clock:
+            iso += "T" + ("0" + clock if clock[1] == ":" else clock).replace(",", ".")
+        return datetime.fromisoformat(iso)
+
+
+@dataclass
+class WidePlan:
+    """How the columns of a wide file are read."""
+
+    header_line: int
+    width: int
+    time: int | None = None  # taken_at, or the clock time when a date column goes with it
+    date: int | None = None  # a date column read together with a separate time column
+    elapsed: int | None = None  # elapsed seconds, used when the file gives no time
+    numbers: tuple = ()  # (index, field, convert or None, label), best rank first
+    texts: tuple = ()  # (index, field)
+    pressures: tuple = ()  # (index, label) of "117/82" columns
+
+
+def plan_wide(header: list[str], line: int, out: Collector) -> WidePlan:
+    """Map each header to a field, noting in the report the columns that are not imported."""
+    where = f"line {line}"
+    numbers, texts, pressures, times = [], [], [], {}
+    for index, label in enumerate(header):
+        label = label.strip()
+        key, unit = header_key(label)
+        column = HEADERS.get(key)
+        if column is None:
+            if key:
+                out.skip(where, f"column '{label}' is {NOT_VITAL}")
+        elif not column.field:
+            if column.reason:
+                out.skip(where, f"column '{label}': {column.reason}")
+        elif column.field in TIME_FIELDS:
+            times.setdefault(column.field, index)
+        elif column.field == "bp":
+            pressures.append((index, label))
+        elif column.field in TEXT_FIELDS:
+            texts.append((index, column.field))
+        else:
+            try:
+                convert = converter(column.field, [unit or column.unit])
+            except UnitError as error:
+                out.reject(where, column.field, f"column '{label}': {error}")
+                continue
+            numbers.append((column.rank, index, column.field, convert, label))
+    numbers.sort(key=lambda spec: spec[0])
+    note_fallbacks(numbers, where, out)
+    plan = WidePlan(line, len(header), numbers=tuple(spec[1:] for spec in numbers), texts=tuple(texts),
+                    pressures=tuple(pressures))
+    settle_time_columns(plan, times, line)
+    return plan
+
+
+def settle_time_columns(plan: WidePlan, times: dict[str, int], line: int) -> None:
+    """taken_at wins; else "date" and "time" are read together, or whichever one there is."""
+    if "taken_at" in times:
+        plan.time = times["taken_at"]
+    elif "date" in times and "time" in times:
+        plan.time, plan.date = times["time"], times["date"]
+    else:
+        plan.time = times.get("date", times.get("time"))
+    plan.elapsed = times.get("elapsed_s")
+    if plan.time is None and plan.elapsed is None:
+        raise malformed(f"line {line}: no time column (expected taken_at, timestamp, time, date or elapsed_s)")
+
+
+def note_fallbacks(numbers: list, where: str, out: Collector) -> None:
+    """Say which columns fill a field only where a better one is empty (PULSE where HR has none)."""
+    first_for: dict[str, str] = {}
+    for _rank, _index, field, _convert, label in numbers:
+        if field in first_for:
+            out.skip(where, f"column '{label}' gives {field} only where '{first_for[field]}' has none")
+        else:
+            first_for[field] = label
+
+
+def read_wide(reader, plan: WidePlan, clock: Clock, out: Collector) -> None:
+    """One row per moment; the lean path that 100,000-row exports take."""
+    numbers, texts, pressures, width = plan.numbers, plan.texts, plan.pressures, plan.width
+    add_row = out.add_row
+    for row in reader:
+        if not row:
+            continue
+        where = f"line {reader.line_num}"
+        if len(row) > width and any(cell.strip() for cell in row[width:]):
+            raise malformed(f"{where}: {len(row)} cells, but the header on line {plan.header_line} has {width}")
+        values = {}
+        for index, field, convert, label in numbers:
+            if field in values:
+                continue
+            try:
+                cell = row[index]
+            except IndexError:
+                continue
+            if not cell:
+                continue
+            try:
+                value = float(cell)
+            except ValueError:
+                value = odd_number(cell, field, where, out)
+                if value is None:
+                    continue
+            if value - value or value in NOT_A_VALUE or (not value and field in ZERO_IS_NO_SIGNAL):
+                not_a_value(value, field, label, where, out)
+                continue
+            values[field] = convert(value) if convert else value
+        if texts or pressures:
+            read_texts(row, texts, pressures, values, where, out)
+        if not values:
+            if any(cell.strip() for cell in row):
+                out.skip(where, "no vital-sign value in this row")
+            continue
+        moment = row_time(row, plan, clock, where, out)
+        if moment is not None:
+            add_row(where, moment[0], values, moment[1])
+
+
+def row_time(row: list, plan: WidePlan, clock: Clock, where: str, out: Collector) -> tuple | None:
+    """(time in UTC, date_only) of a wide row, or None after rejecting it."""
+    if plan.time is None:
+        return elapsed_time(cell(row, plan.elapsed), where, out)
+    text = cell(row, plan.time)
+    if plan.date is not None:
+        text = f"{cell(row, plan.date)} {text}".strip()
+    return clock_time(text, clock, where, out)
+
+
+def cell(row: list, index: int) -> str:
+    return row[index].strip() if index < len(row) else ""
+
+
+def clock_time(text: str, clock: Clock, where: str, out: Collector) -> tuple | None:
+    if not text:
+        out.reject(where, "taken_at", "no time given")
+        return None
+    try:
+        return clock.read(text)
+    except ValueError:
+        out.reject(where, "taken_at", f"'{text}' is not a date and time (ISO 8601 or DD-MM-YYYY HH:MM:SS)")
+        return None
+
+
+def elapsed_time(text: str, where: str, out: Collector) -> tuple | None:
+    """Elapsed seconds as a time counted from ORIGIN; the caller aligns it."""
+    try:
+        seconds = timedelta(seconds=float(text))
+    except (ValueError, OverflowError):
+        out.reject(where, "taken_at", f"'{text}' is not a number of seconds")
+        return None
+    out.relative_times = True
+    return ORIGIN + seconds, False
+
+
+def odd_number(text: str, field: str, where: str, out: Collector) -> float | None:
+    """A cell that float() refused: a missing marker, a decimal comma, or a rejected value."""
+    text = text.strip()
+    if text.lower() in MISSING:
+        return None
+    if DECIMAL_COMMA.fullmatch(text):
+        return float(text.replace(",", "."))
+    out.reject(where, field, f"'{text}' is not a number")
+    return None
+
+
+def not_a_value(value: float, field: str, label: str, where: str, out: Collector) -> None:
+    """Report a value the monitor wrote to mean "nothing measured"."""
+    if value != value:  # NaN, as spreadsheets write an empty cell
+        return
+    if value in (float("inf"), float("-inf")):
+        out.reject(where, field, f"{value} is not a finite number")
+    elif value:
+        out.skip(where, f"{label}: {value:g} is a monitor's 'no value' marker, not a measurement")
+    else:
+        out.skip(where, f"{label}: 0 is the monitor's 'no signal', not a measurement")
+
+
+def read_texts(row: list, texts: tuple, pressures: tuple, values: dict, where: str, out: Collector) -> None:
+    """Consciousness and note as text; "117/82" blood-pressure cells as sbp and dbp."""
+    for index, field in texts:
+        text = cell(row, index)
+        if text:
+            values[field] = text.upper() if field == "consciousness" else text
+    for index, label in pressures:
+        text = cell(row, index)
+        if not text or text.lower() in MISSING or "sbp" in values:
+            continue
+        match = BLOOD_PRESSURE.match(text)
+        if match is None:
+            out.reject(where, "sbp", f"column '{label}': '{text}' is not a blood pressure like 120/80")
+        else:
+            values["sbp"], values["dbp"] = float(match[1]), float(match[2])
+
+
+def is_long_row(row: list[str], clock: Clock) -> bool:
+    """A headerless long-layout row: a time, a parameter name, a value."""
+    if len(row) not in (3, 4) or not row[1].strip() or is_number(row[1]):
+        return False
+    try:
+        clock.read(row[0])
+    except ValueError:
+        return False
+    return True
+
+
+def is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def long_columns(header: list[str]) -> tuple | None:
+    """(time, parameter, value, unit) indexes when the header names a long layout, else None."""
+    keys = [header_key(name)[0] for name in header]
+
+    def find(words: str) -> int | None:
+        return next((i for i, key in enumerate(keys) if key in words.split()), None)
+
+    time = next((i for i, key in enumerate(keys) if key in HEADERS and HEADERS[key].field in TIME_FIELDS), None)
+    columns = (time, find(LONG_HEADERS["parameter"]), find(LONG_HEADERS["value"]), find(LONG_HEADERS["unit"]))
+    return columns if None not in columns[:3] and columns[0] != columns[1] else None
+
+
+def numbered(reader, first: list | None, line: int):
+    """The rows with their line numbers, the already-read first row included."""
+    if first is not None:
+        yield line, first
+    for row in reader:
+        yield reader.line_num, row
+
+
+def read_long(reader, first: list | None, columns: tuple, line: int, clock: Clock, out: Collector) -> None:
+    """One value per row; rows with the same time make one reading."""
+    times: dict[str, tuple | None] = {}
+    meanings: dict[tuple, Meaning] = {}
+    for line_number, row in numbered(reader, first, line):
+        if not any(text.strip() for text in row):
+            continue
+        where = f"line {line_number}"
+        stamp, name, text, unit = (cell(row, i) if i is not None else "" for i in columns)
+        meaning = meanings.get((name, unit))
+        if meaning is None:
+            meaning = meanings[name, unit] = parameter_meaning(name, unit)
+        if meaning.skip:
+            out.skip(where, meaning.skip)
+            continue
+        value = read_value(text, meaning.field, name, where, out)
+        if value is None:
+            continue
+        if meaning.unit_error:
+            out.reject(where, meaning.field, f"{name}: {meaning.unit_error}")
+            continue
+        if stamp not in times:
+            times[stamp] = clock_time(stamp, clock, where, out)
+        elif times[stamp] is None:
+            clock_time(stamp, clock, where, out)  # reject this row too
+        moment = times[stamp]
+        if moment is not None:
+            value = meaning.convert(value) if meaning.convert else value
+            out.add(where, moment[0], meaning.field, value, rank=meaning.rank, source=name, date_only=moment[1])
+
+
+@dataclass(frozen=True)
+class Meaning:
+    """What one parameter name (with its unit) of the long layout gives."""
+
+    field: str = ""
+    rank: int = 0
+    convert: object = None
+    skip: str = ""  # why it is not imported
+    unit_error: str = ""
+
+
+def parameter_meaning(name: str, unit: str) -> Meaning:
+    key, bracket_unit = header_key(name)
+    column = HEADERS.get(key)
+    if column is None or column.field in TIME_FIELDS or column.field in TEXT_FIELDS or column.field == "bp":
+        return Meaning(skip=f"{name} is {NOT_VITAL}")
+    if not column.field:
+        return Meaning(skip=f"{name}: {column.reason or NOT_VITAL}")
+    try:
+        return Meaning(column.field, column.rank, converter(column.field, [unit or bracket_unit or column.unit]))
+    except UnitError as error:
+        return Meaning(column.field, column.rank, unit_error=str(error))
+
+
+def read_value(text: str, field: str, name: str, where: str, out: Collector) -> float | None:
+    """A long-layout value, or None when it is missing, a marker, or rejected."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = odd_number(text, field, where, out)
+        if value is None:
+            return None
+    if value - value or value in NOT_A_VALUE or (not value and field in ZERO_IS_NO_SIGNAL):
+        not_a_value(value, field, name, where, out)
+        return None
+    return value

@@ -1,0 +1,275 @@
+"""The schema as numbered, idempotent migrations (PRAGMA user_version holds the last applied).
+
+Clinical tables, the audit trail and the event log are insert-only: triggers make
+the database itself refuse UPDATE and DELETE on them. A vitals record's status is
+derived (a later record `supersedes` it, or a row in `vitals_voids` voids it), so
+no clinical row ever changes. The only mutable clinical column is `sessions.state`,
+a cache of the last row in the insert-only `transitions` table.
+"""
+from __future__ import annotations
+
+from sqlite_utils import Database
+
+INSERT_ONLY = (
+    "transitions", "vitals", "vitals_voids", "side_effects", "side_effect_resolutions",
+    "assessments", "notes", "signatures", "audit", "events", "alert_rule_versions",
+)
+
+
+def insert_only_triggers(table: str) -> str:
+    return f"""
+    CREATE TRIGGER IF NOT EXISTS {table}_no_update BEFORE UPDATE ON {table}
+    BEGIN SELECT RAISE(ABORT, '{table} is insert-only'); END;
+    CREATE TRIGGER IF NOT EXISTS {table}_no_delete BEFORE DELETE ON {table}
+    BEGIN SELECT RAISE(ABORT, '{table} is insert-only'); END;
+    """
+
+
+CORE = """
+CREATE TABLE IF NOT EXISTS users (
+    id INTEGER PRIMARY KEY,
+    username TEXT NOT NULL UNIQUE,
+    role TEXT NOT NULL CHECK (role IN ('nurse', 'clinician', 'admin')),
+    password_hash TEXT NOT NULL,
+    disabled INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS api_tokens (
+    id INTEGER PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    token_hash TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL,
+    revoked_at TEXT
+);
+CREATE TABLE IF NOT EXISTS login_sessions (
+    id TEXT PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    created_at TEXT NOT NULL,
+    last_seen TEXT NOT NULL,
+    ended_at TEXT
+);
+CREATE TABLE IF NOT EXISTS patients (
+    id INTEGER PRIMARY KEY,
+    mrn TEXT NOT NULL UNIQUE,
+    family_name TEXT NOT NULL,
+    given_name TEXT NOT NULL,
+    birth_date TEXT NOT NULL,
+    sex TEXT,
+    weight_kg REAL,
+    created_at TEXT NOT NULL,
+    created_by INTEGER REFERENCES users(id)
+);
+CREATE TABLE IF NOT EXISTS sessions (
+    id INTEGER PRIMARY KEY,
+    patient_id INTEGER NOT NULL REFERENCES patients(id),
+    chair TEXT NOT NULL,
+    drug TEXT NOT NULL CHECK (drug IN ('ketamine', 'esketamine')),
+    route TEXT NOT NULL CHECK (route IN ('iv', 'intranasal', 'im')),
+    dose_mg REAL,
+    dose_mg_per_kg REAL,
+    planned_minutes INTEGER,
+    indication TEXT,
+    series_number INTEGER,
+    lot_number TEXT,
+    checklist TEXT NOT NULL DEFAULT '{}',
+    state TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    created_by INTEGER REFERENCES users(id)
+);
+CREATE INDEX IF NOT EXISTS sessions_state ON sessions(state);
+CREATE TABLE IF NOT EXISTS transitions (
+    id INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    from_state TEXT NOT NULL,
+    to_state TEXT NOT NULL,
+    at TEXT NOT NULL,
+    reason TEXT,
+    override INTEGER NOT NULL DEFAULT 0,
+    entered_at TEXT NOT NULL,
+    entered_by INTEGER REFERENCES users(id)
+);
+CREATE INDEX IF NOT EXISTS transitions_session ON transitions(session_id, id);
+CREATE TABLE IF NOT EXISTS vitals (
+    id INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    taken_at TEXT NOT NULL,
+    hr REAL, sbp REAL, dbp REAL, spo2 REAL, rr REAL, temp_c REAL, etco2 REAL, o2_lpm REAL,
+    consciousness TEXT, pain INTEGER, moaas INTEGER,
+    map INTEGER,
+    news2 TEXT NOT NULL,
+    note TEXT,
+    source TEXT NOT NULL,
+    supersedes INTEGER UNIQUE REFERENCES vitals(id),
+    reason TEXT,
+    entered_at TEXT NOT NULL,
+    entered_by INTEGER REFERENCES users(id),
+    late INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    idempotency_key TEXT,
+    import_key TEXT
+);
+CREATE INDEX IF NOT EXISTS vitals_session_time ON vitals(session_id, taken_at);
+CREATE UNIQUE INDEX IF NOT EXISTS vitals_idempotency ON vitals(entered_by, idempotency_key)
+    WHERE idempotency_key IS NOT NULL;
+CREATE UNIQUE INDEX IF NOT EXISTS vitals_import ON vitals(session_id, import_key)
+    WHERE import_key IS NOT NULL;
+CREATE TABLE IF NOT EXISTS vitals_voids (
+    id INTEGER PRIMARY KEY,
+    vitals_id INTEGER NOT NULL UNIQUE REFERENCES vitals(id),
+    reason TEXT NOT NULL,
+    entered_at TEXT NOT NULL,
+    entered_by INTEGER REFERENCES users(id)
+);
+CREATE TABLE IF NOT EXISTS side_effects (
+    id INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    kind TEXT NOT NULL,
+    severity TEXT NOT NULL CHECK (severity IN ('mild', 'moderate', 'severe')),
+    observed_at TEXT NOT NULL,
+    intervention TEXT,
+    serious INTEGER NOT NULL DEFAULT 0,
+    note TEXT,
+    entered_at TEXT NOT NULL,
+    entered_by INTEGER REFERENCES users(id),
+    late INTEGER NOT NULL,
+    idempotency_key TEXT
+);
+CREATE UNIQUE INDEX IF NOT EXISTS side_effects_idempotency ON side_effects(entered_by, idempotency_key)
+    WHERE idempotency_key IS NOT NULL;
+CREATE TABLE IF NOT EXISTS side_effect_resolutions (
+    id INTEGER PRIMARY KEY,
+    side_effect_id INTEGER NOT NULL UNIQUE REFERENCES side_effects(id),
+    resolved_at TEXT NOT NULL,
+    entered_at TEXT NOT NULL,
+    entered_by INTEGER REFERENCES users(id)
+);
+CREATE TABLE IF NOT EXISTS assessments (
+    id INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    instrument TEXT NOT NULL,
+    items TEXT NOT NULL,
+    total INTEGER NOT NULL,
+    meets_discharge_criteria INTEGER,
+    at TEXT NOT NULL,
+    entered_at TEXT NOT NULL,
+    entered_by INTEGER REFERENCES users(id),
+    late INTEGER NOT NULL,
+    idempotency_key TEXT
+);
+CREATE UNIQUE INDEX IF NOT EXISTS assessments_idempotency ON assessments(entered_by, idempotency_key)
+    WHERE idempotency_key IS NOT NULL;
+CREATE TABLE IF NOT EXISTS notes (
+    id INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    kind TEXT NOT NULL CHECK (kind IN ('note', 'medication', 'rate_change', 'escalation', 'addendum')),
+    text TEXT NOT NULL,
+    at TEXT NOT NULL,
+    medication TEXT,
+    entered_at TEXT NOT NULL,
+    entered_by INTEGER REFERENCES users(id),
+    late INTEGER NOT NULL,
+    idempotency_key TEXT
+);
+CREATE UNIQUE INDEX IF NOT EXISTS notes_idempotency ON notes(entered_by, idempotency_key)
+    WHERE idempotency_key IS NOT NULL;
+CREATE TABLE IF NOT EXISTS signatures (
+    id INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL UNIQUE REFERENCES sessions(id),
+    signed_at TEXT NOT NULL,
+    signed_by INTEGER NOT NULL REFERENCES users(id),
+    meaning TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    actor_id INTEGER,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    entity TEXT NOT NULL,
+    entity_id TEXT,
+    session_id INTEGER,
+    before TEXT,
+    after TEXT,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_session ON audit(session_id);
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY,
+    type TEXT NOT NULL,
+    session_id INTEGER,
+    at TEXT NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_session ON events(session_id, seq);
+CREATE TABLE IF NOT EXISTS alert_rule_versions (
+    version INTEGER PRIMARY KEY,
+    rules TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    changed_at TEXT NOT NULL,
+    changed_by INTEGER REFERENCES users(id)
+);
+CREATE VIEW IF NOT EXISTS vitals_current AS
+    SELECT v.* FROM vitals v
+    WHERE NOT EXISTS (SELECT 1 FROM vitals later WHERE later.supersedes = v.id)
+      AND NOT EXISTS (SELECT 1 FROM vitals_voids x WHERE x.vitals_id = v.id);
+"""
+
+ALERTS = """
+CREATE TABLE IF NOT EXISTS alerts (
+    id INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    key TEXT NOT NULL,
+    priority TEXT NOT NULL CHECK (priority IN ('high', 'medium', 'low')),
+    message TEXT NOT NULL,
+    value TEXT,
+    limits TEXT NOT NULL DEFAULT '{}',
+    rules_version INTEGER NOT NULL DEFAULT 0,
+    state TEXT NOT NULL CHECK (state IN ('active', 'acknowledged', 'cleared')),
+    latched INTEGER NOT NULL DEFAULT 0,
+    condition_holds INTEGER NOT NULL DEFAULT 1,
+    raised_at TEXT NOT NULL,
+    acknowledged_by TEXT,
+    acknowledged_at TEXT,
+    comment TEXT,
+    silenced_until TEXT,
+    cleared_at TEXT
+);
+CREATE UNIQUE INDEX IF NOT EXISTS alerts_one_open ON alerts(session_id, key) WHERE state != 'cleared';
+CREATE INDEX IF NOT EXISTS alerts_state ON alerts(state);
+"""
+
+MIGRATIONS: list[str] = [
+    CORE + "".join(insert_only_triggers(t) for t in INSERT_ONLY),
+    ALERTS,
+]
+
+
+def apply(db: Database) -> int:
+    """Apply every migration not yet applied; safe to run again. Returns the version."""
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in split_statements(script):
+                db.execute(statement)
+            db.execute(f"PRAGMA user_version={number}")
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+    return len(MIGRATIONS)
+
+
+def split_statements(script: str) -> list[str]:
+    """Split a script into statements, keeping trigger bodies whole."""
+    statements, current = [], []
+    for line in script.splitlines():
+        current.append(line)
+        text = "\n".join(current).strip()
+        if text.endswith(";") and (not text.upper().startswith("CREATE TRIGGER") or text.upper().endswith("END;")):
+            statements.append(text)
+            current = []
+    if "\n".join(current).strip():
+        statements.append("\n".join(current).strip())
+    return statements

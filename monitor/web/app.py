@@ -1,0 +1,107 @@
+"""The application factory: wires configuration, the store, the blueprints and the live stream."""
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask, jsonify, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from .. import config as config_module
+from ..db import Store
+from ..errors import ApiError
+
+ROOT = Path(__file__).resolve().parents[2]
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+       "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+       "frame-ancestors 'none'")
+HTTP_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
+              405: "bad_request", 409: "conflict", 413: "too_large", 422: "validation_failed"}
+
+
+def create_app(config: config_module.Config | None = None, store: Store | None = None) -> Flask:
+    """Build the app; nothing is built at import time."""
+    config = config or config_module.from_env()
+    app = Flask("monitor", template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
+    app.config.update(
+        SECRET_KEY=config.secret_key,
+        MAX_CONTENT_LENGTH=config.max_request_bytes,
+        SESSION_COOKIE_NAME="monitor_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=config.tls,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=config.absolute_timeout_hours),
+        WTF_CSRF_CHECK_DEFAULT=False,
+        WTF_CSRF_TIME_LIMIT=None,
+        WTF_CSRF_SSL_STRICT=config.tls,
+        JSON_SORT_KEYS=False,
+    )
+    store = store or Store(config.db_path, synchronous=config.synchronous)
+    store.migrate()
+    app.extensions["monitor.config"] = config
+    app.extensions["monitor.store"] = store
+    app.extensions.setdefault("monitor.on_logout", lambda login_id: None)
+    app.extensions.setdefault("monitor.on_user_disabled", lambda user_id: None)
+    app.logger.setLevel(logging.INFO)
+
+    from . import api, auth, pages
+
+    auth.csrf.init_app(app)
+    app.before_request(auth.load_user)
+    app.register_blueprint(auth.blueprint)
+    app.register_blueprint(api.blueprint)
+    app.register_blueprint(pages.blueprint)
+    register_errors(app)
+    app.after_request(security_headers)
+
+    @app.get("/healthz")
+    def healthz():
+        store.db.execute("SELECT 1").fetchone()
+        return jsonify({"status": "ok"})
+
+    return app
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path == "/api" or request.is_json
+
+
+def register_errors(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def api_error(error: ApiError):
+        return jsonify(error.to_json()), error.status
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        body = {"error": {"code": "forbidden", "message": f"CSRF check failed: {error.description}",
+                          "fields": {"X-CSRFToken": "missing or invalid"}}}
+        return jsonify(body), 403
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if not wants_json():
+            return error
+        code = HTTP_CODES.get(error.code, "bad_request")
+        message = "the body is over the size limit" if error.code == 413 else error.description
+        return jsonify({"error": {"code": code, "message": message, "fields": {}}}), error.code
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):
+        app.logger.exception("unexpected error on %s %s", request.method, request.url_rule)
+        return jsonify({"error": {"code": "internal", "message": "unexpected error", "fields": {}}}), 500
+
+
+def security_headers(response):
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CSP)
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["X-Frame-Options"] = "DENY"
+    headers["Referrer-Policy"] = "no-referrer"
+    if request.path.startswith("/api/") or request.path.startswith(("/sessions", "/patients", "/reports", "/admin")) \
+            or request.path == "/":
+        headers["Cache-Control"] = "no-store"
+    if request.is_secure:
+        headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    return response
