@@ -124,7 +124,7 @@ def impossible_problem(field: str, value, measures: dict, sent_as: str) -> str |
     too_low = value <= bounds.low if bounds.low_open else value < bounds.low
     if too_low or value > bounds.high or not isinstance(value, int) and bounds.kind == "integer":
         return possible_range(bounds)
-    if field == "dbp" and "sbp" in measures and value > measures["sbp"]:
+    if field == "dbp" and "sbp" in measures and value >= measures["sbp"]:
         return f"DBP {value} must be lower than SBP {measures['sbp']}"
     return None
 

@@ -137,6 +137,19 @@ def api(client, tokens):
     return ApiClient(client, tokens)
 
 
+@pytest.fixture
+def live_server(tmp_path):
+    """The production server on a real port, with a nurse, a clinician and an admin (and their tokens)."""
+    from .servers import LiveServer
+
+    server = LiveServer(tmp_path)
+    server.cli("init-db")
+    server.add_users()
+    server.start()
+    yield server
+    server.stop()
+
+
 def counts(db_path) -> dict:
     """Row counts of every table and the last seq: to prove a refused request wrote nothing."""
     db = sqlite_utils.Database(db_path)

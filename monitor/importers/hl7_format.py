@@ -115,16 +115,14 @@ def value(segment, number: int, component: int = 1) -> str:
 def read_message(message, prefix: str, zone: tzinfo, out: Collector) -> int:
     """Read the OBX rows of one message, each timed by OBX-14 or its group's OBR-7; count them."""
     groups = sum(1 for segment in message if str(segment[0]) == "OBR")
-    group, group_time, count = 0, "", 0
+    group, group_time, in_group, count = 0, "", 0, 0
     for segment in message:
         kind = str(segment[0])
         if kind == "OBR":
-            group += 1
-            group_time, count_in_group = value(segment, 7), 0
+            group, group_time, in_group = group + 1, value(segment, 7), 0
         elif kind == "OBX":
-            count += 1
-            count_in_group = locals().get("count_in_group", 0) + 1
-            where = f"{prefix}{f'OBR {group} ' if groups > 1 else ''}OBX {value(segment, 1) or count_in_group}"
+            count, in_group = count + 1, in_group + 1
+            where = f"{prefix}{f'OBR {group} ' if groups > 1 else ''}OBX {value(segment, 1) or in_group}"
             read_obx(segment, where, group_time, zone, out)
     return count
 
