@@ -1,6 +1,7 @@
 """The alert thresholds in force: every version kept, the newest applies."""
 from __future__ import annotations
 
+import copy
 import json
 
 from sqlite_utils import Database
@@ -14,7 +15,7 @@ from .timeutil import iso
 def in_force(db: Database) -> dict:
     """The newest rule set, or the defaults of CLINICAL.md §4 when none was saved."""
     row = db.execute("SELECT rules FROM alert_rule_versions ORDER BY version DESC LIMIT 1").fetchone()
-    return json.loads(row[0]) if row else alert_rules.DEFAULT_RULES
+    return json.loads(row[0]) if row else copy.deepcopy(alert_rules.DEFAULT_RULES)
 
 
 def current_version(db: Database) -> int:
