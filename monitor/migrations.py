@@ -239,9 +239,17 @@ CREATE UNIQUE INDEX IF NOT EXISTS alerts_one_open ON alerts(session_id, key) WHE
 CREATE INDEX IF NOT EXISTS alerts_state ON alerts(state);
 """
 
+# NEWS2 needs the latest value of each parameter in the last 30 minutes: one small index per
+# parameter finds it without scanning every record of the window.
+NEWS2_INDEXES = "".join(
+    f"CREATE INDEX IF NOT EXISTS vitals_latest_{p} ON vitals(session_id, taken_at) WHERE {p} IS NOT NULL;\n"
+    for p in ("rr", "spo2", "o2_lpm", "sbp", "hr", "consciousness", "temp_c")
+)
+
 MIGRATIONS: list[str] = [
     CORE + "".join(insert_only_triggers(t) for t in INSERT_ONLY),
     ALERTS,
+    NEWS2_INDEXES,
 ]
 
 

@@ -58,18 +58,23 @@ def prepare(body, *, zone: tzinfo, now: datetime, confirm: bool = False) -> dict
 def news2_for(db: Database, session_id: int, taken_at: datetime, values: dict, scale2: bool = False) -> dict:
     """NEWS2 from the latest value of each parameter in the 30 minutes up to `taken_at`."""
     latest = {k: values.get(k) for k in NEWS2_INPUTS}
-    if any(v is None for v in latest.values()):
-        cursor = db.execute(
-            f"SELECT {', '.join(NEWS2_INPUTS)} FROM vitals_current WHERE session_id = ? AND taken_at > ?"
-            " AND taken_at <= ? ORDER BY taken_at DESC, id DESC",
-            (session_id, iso(taken_at - NEWS2_WINDOW), iso(taken_at)))
-        for row in cursor:
-            for key, value in zip(NEWS2_INPUTS, row):
-                if latest[key] is None and value is not None:
-                    latest[key] = value
-            if all(v is not None for v in latest.values()):
-                break
+    missing = [k for k, v in latest.items() if v is None]
+    if missing:
+        window = (session_id, iso(taken_at - NEWS2_WINDOW), iso(taken_at))
+        row = db.execute("SELECT " + ", ".join(LATEST_IN_WINDOW.format(p=p) for p in missing),
+                         window * len(missing)).fetchone()
+        latest |= dict(zip(missing, row))
     return news2.score({k: v for k, v in latest.items() if v is not None}, scale2=scale2)
+
+
+# Uses the partial index vitals_latest_<p>; voided and superseded records do not count.
+LATEST_IN_WINDOW = (
+    "(SELECT v.{p} FROM vitals v INDEXED BY vitals_latest_{p} WHERE v.session_id = ? AND v.taken_at > ?"
+    " AND v.taken_at <= ? AND v.{p} IS NOT NULL"
+    " AND NOT EXISTS (SELECT 1 FROM vitals later WHERE later.supersedes = v.id)"
+    " AND NOT EXISTS (SELECT 1 FROM vitals_voids x WHERE x.vitals_id = v.id)"
+    " ORDER BY v.taken_at DESC, v.id DESC LIMIT 1)"
+)
 
 
 def store(tx: Transaction, session_id: int, prepared: dict, *, source: str = "manual", seq: int | None = None,
