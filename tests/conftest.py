@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import itertools
+import shutil
 import sqlite3
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -46,9 +47,28 @@ def clock():
     return FakeClock()
 
 
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory):
+    """A migrated database with one user of each role and their tokens, made once and copied per test
+    (argon2 hashing is slow by design; doing it three times per test would dominate the suite)."""
+    path = tmp_path_factory.mktemp("template") / "sessions.db"
+    store = Store(path)
+    store.migrate()
+    made = {}
+    with store.write(SYSTEM) as tx:
+        for role, password in PASSWORDS.items():
+            user_id = users.add(tx, role, role, password)
+            made[role] = users.create_token(tx, user_id)
+    store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.close()
+    return path, made
+
+
 @pytest.fixture
-def db_path(tmp_path):
-    return tmp_path / "sessions.db"
+def db_path(tmp_path, template_db):
+    path = tmp_path / "sessions.db"
+    shutil.copyfile(template_db[0], path)
+    return path
 
 
 @pytest.fixture
@@ -77,14 +97,9 @@ def client(app):
 
 
 @pytest.fixture
-def tokens(store):
-    """One user of each role, and a bearer token for each."""
-    made = {}
-    with store.write(SYSTEM) as tx:
-        for role, password in PASSWORDS.items():
-            user_id = users.add(tx, role, role, password)
-            made[role] = users.create_token(tx, user_id)
-    return made
+def tokens(store, template_db):
+    """One user of each role (in every test database), and a bearer token for each."""
+    return dict(template_db[1])
 
 
 class ApiClient:

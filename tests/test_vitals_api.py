@@ -135,3 +135,34 @@ def test_the_event_of_a_save_carries_the_record(api, sid):
     assert log["events"][0]["seq"] == stored["seq"]
     assert log["events"][0]["data"]["id"] == stored["id"]
     assert json.dumps(log["events"][0]["data"]["hr"]) == "77"
+
+
+def edge_cases():
+    """Each numeric bound of CLINICAL.md §2, just outside: refused or needing confirmation."""
+    from monitor.validation import BOUNDS
+
+    for field, bound in BOUNDS.items():
+        if bound.kind == "choice":
+            yield field, "X", "validation_failed"
+            continue
+        step = 1 if bound.kind == "integer" else 0.1
+        low = bound.low if bound.low_open else bound.low - step
+        yield field, low, "validation_failed"
+        yield field, bound.high + step, "validation_failed"
+        if bound.usual_low is not None:
+            yield field, bound.usual_low - step, "needs_confirmation"
+        if bound.usual_high is not None:
+            yield field, bound.usual_high + step, "needs_confirmation"
+
+
+@pytest.mark.parametrize("field, value, code", list(edge_cases()))
+def test_every_refused_bound_over_http_writes_nothing(api, sid, db_path, field, value, code):
+    body = {field: value}
+    if field == "dbp":
+        body["sbp"] = 390  # keep dbp < sbp so only the bound under test speaks
+    before = counts(db_path)
+    response = api.vitals(sid, body)
+    assert response.status_code == 422
+    assert response.get_json()["error"]["code"] == code
+    assert field in response.get_json()["error"]["fields"]
+    assert counts(db_path) == before
