@@ -24,8 +24,10 @@ class Server(BaseApplication):
 
 
 def run(config: Config, threads: int = 64) -> None:
+    from . import logs
     from .web.app import create_app
 
+    logs.setup()
     app = create_app(config)
     options = {
         "bind": f"{config.host}:{config.port}",
@@ -37,5 +39,6 @@ def run(config: Config, threads: int = 64) -> None:
         "accesslog": None,
         "errorlog": "-",
         "loglevel": "warning",
+        "logger_class": "monitor.logs.GunicornLogger",
     }
     Server(app, options).run()

@@ -10,13 +10,11 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from .. import config as config_module
+from .. import logs
 from ..db import Store
 from ..errors import ApiError
 
 ROOT = Path(__file__).resolve().parents[2]
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-       "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
-       "frame-ancestors 'none'")
 HTTP_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
               405: "bad_request", 409: "conflict", 413: "too_large", 422: "validation_failed"}
 
@@ -24,14 +22,11 @@ HTTP_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404:
 def create_app(config: config_module.Config | None = None, store: Store | None = None) -> Flask:
     """Build the app; nothing is built at import time."""
     config = config or config_module.from_env()
+    logs.setup()
     app = Flask("monitor", template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
     app.config.update(
         SECRET_KEY=config.secret_key,
-        MAX_CONTENT_LENGTH=config.max_request_bytes,
         SESSION_COOKIE_NAME="monitor_session",
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=config.tls,
         PERMANENT_SESSION_LIFETIME=timedelta(hours=config.absolute_timeout_hours),
         WTF_CSRF_CHECK_DEFAULT=False,
         WTF_CSRF_TIME_LIMIT=None,
@@ -46,21 +41,24 @@ def create_app(config: config_module.Config | None = None, store: Store | None =
     app.extensions.setdefault("monitor.on_user_disabled", lambda user_id: None)
     app.logger.setLevel(logging.INFO)
 
-    from . import api, auth, pages
+    from . import api, auth, pages, security
 
+    security.init_app(app, config)
     auth.csrf.init_app(app)
     app.before_request(auth.load_user)
     app.register_blueprint(auth.blueprint)
     app.register_blueprint(api.blueprint)
     app.register_blueprint(pages.blueprint)
     register_errors(app)
-    app.after_request(security_headers)
+    auth.init_login_limits(app, config)
+    app.after_request(logs.log_request)
 
     @app.get("/healthz")
     def healthz():
         store.db.execute("SELECT 1").fetchone()
         return jsonify({"status": "ok"})
 
+    security.wrap(app, config)  # last: outermost, so every response gets the headers
     return app
 
 
@@ -91,17 +89,3 @@ def register_errors(app: Flask) -> None:
     def unexpected(error: Exception):
         app.logger.exception("unexpected error on %s %s", request.method, request.url_rule)
         return jsonify({"error": {"code": "internal", "message": "unexpected error", "fields": {}}}), 500
-
-
-def security_headers(response):
-    headers = response.headers
-    headers.setdefault("Content-Security-Policy", CSP)
-    headers["X-Content-Type-Options"] = "nosniff"
-    headers["X-Frame-Options"] = "DENY"
-    headers["Referrer-Policy"] = "no-referrer"
-    if request.path.startswith("/api/") or request.path.startswith(("/sessions", "/patients", "/reports", "/admin")) \
-            or request.path == "/":
-        headers["Cache-Control"] = "no-store"
-    if request.is_secure:
-        headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
-    return response

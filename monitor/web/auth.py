@@ -7,14 +7,20 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, Flask, current_app, g, make_response, redirect, render_template, request, session, url_for
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
 
 from .. import users
+from ..config import Config
 
 blueprint = Blueprint("auth", __name__)
 csrf = CSRFProtect()
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
+REFUSED = "Unknown user or wrong password."
+# One address may fail this many times the per-user allowance (a clinic shares one address).
+FAILURES_PER_ADDRESS_FACTOR = 6
 
 
 def store():
@@ -80,8 +86,8 @@ def login():
         username = request.form.get("username", "")
         user = users.check_password(store().db, username, request.form.get("password", ""))
         if user is None:
-            error = "Unknown user or wrong password."
-            current_app.logger.info("login refused")
+            error = REFUSED
+            current_app.logger.info("login refused", extra={"event": "login.refused", "remote": request.remote_addr})
         else:
             with store().write(users.actor_for(user)) as tx:
                 login_id = users.start_login(tx, user)
@@ -108,3 +114,37 @@ def logout():
         current_app.extensions["monitor.on_logout"](login_id)
     session.clear()
     return redirect(url_for("auth.login"))
+
+
+def init_login_limits(app: Flask, cfg: Config) -> Limiter:
+    """Failed sign-ins are counted per user name and per address (Flask-Limiter, moving window);
+    past the allowance that name or address is locked out until the window has passed."""
+    limiter = Limiter(get_remote_address, app=app, storage_uri="memory://", strategy="moving-window",
+                      headers_enabled=True, default_limits=[])
+    window = f"per {cfg.login_lockout_seconds} seconds"
+    per_user = f"{cfg.login_max_failures} {window}"
+    per_address = f"{cfg.login_max_failures * FAILURES_PER_ADDRESS_FACTOR} {window}"
+    view = app.view_functions["auth.login"]
+    view = limiter.limit(per_user, key_func=submitted_username, methods=["POST"], deduct_when=failed,
+                         on_breach=locked_out)(view)
+    view = limiter.limit(per_address, methods=["POST"], deduct_when=failed, on_breach=locked_out)(view)
+    app.view_functions["auth.login"] = view
+    app.extensions["monitor.login_limiter"] = limiter
+    return limiter
+
+
+def submitted_username() -> str:
+    """The user name tried, known or not, so a lockout says nothing about who exists."""
+    return "user:" + request.form.get("username", "")[:200]
+
+
+def failed(response) -> bool:
+    return response.status_code == 401
+
+
+def locked_out(limit):
+    """The same answer whoever was tried: too many failures, try again later."""
+    minutes = max(1, round(config().login_lockout_seconds / 60))
+    current_app.logger.warning("login locked out", extra={"event": "login.locked_out", "remote": request.remote_addr})
+    message = f"Too many failed sign-ins. Try again in {minutes} minute{'s' if minutes != 1 else ''}."
+    return make_response(render_template("login.html", error=message), 429)

@@ -1,0 +1,91 @@
+"""Defences every request and response share: security headers, cookie settings and size limits.
+
+The headers are added by a small WSGI wrapper around the whole application, so that
+error pages, static files and the Socket.IO transport carry them as well as the views.
+"""
+from __future__ import annotations
+
+from flask import Flask, jsonify, request
+
+from ..config import Config
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+       "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+       "frame-ancestors 'none'")
+HSTS = "max-age=31536000; includeSubDomains"
+# Sent on every response; a view may set its own Content-Security-Policy, never a weaker rest.
+ALWAYS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
+}
+CACHEABLE_PREFIX = "/static/"
+
+
+def init_app(app: Flask, config: Config) -> None:
+    """Cookie flags and body limits; call before the other request hooks so limits apply first."""
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=config.tls,
+        MAX_CONTENT_LENGTH=config.max_upload_bytes,
+        MAX_FORM_MEMORY_SIZE=config.max_request_bytes,
+    )
+    app.extensions["monitor.body_limits"] = (config.max_request_bytes, config.max_upload_bytes)
+    app.before_request(limit_body)
+    app.register_error_handler(413, too_large)
+
+
+def limit_body() -> None:
+    """JSON bodies and forms get the small limit; only a multipart upload may be larger."""
+    from flask import current_app
+
+    small, upload = current_app.extensions["monitor.body_limits"]
+    request.max_content_length = upload if request.mimetype == "multipart/form-data" else small
+
+
+def too_large(error):
+    """413 is always the contract's JSON error, for pages as for the API."""
+    limit = request.max_content_length
+    message = f"the body is over the size limit of {limit} bytes" if limit else "the body is over the size limit"
+    return jsonify({"error": {"code": "too_large", "message": message, "fields": {}}}), 413
+
+
+def response_headers(path: str, existing: list[tuple[str, str]], secure: bool) -> list[tuple[str, str]]:
+    """The headers to add to a response for `path` that already has `existing`."""
+    present = {name.lower() for name, _ in existing}
+    added = [(name, value) for name, value in ALWAYS.items() if name.lower() not in present]
+    if "content-security-policy" not in present:
+        added.append(("Content-Security-Policy", CSP))
+    if not path.startswith(CACHEABLE_PREFIX):
+        added.append(("Cache-Control", "no-store"))
+        added.append(("Pragma", "no-cache"))
+    if secure:
+        added.append(("Strict-Transport-Security", HSTS))
+    return added
+
+
+class SecurityHeaders:
+    """WSGI wrapper: every response, whoever produced it, leaves with the security headers."""
+
+    def __init__(self, wsgi_app, tls: bool):
+        self.wsgi_app, self.tls = wsgi_app, tls
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        secure = self.tls or environ.get("wsgi.url_scheme") == "https"
+
+        def start(status, headers, exc_info=None):
+            if not path.startswith(CACHEABLE_PREFIX):
+                headers = [(n, v) for n, v in headers if n.lower() not in ("cache-control", "pragma", "expires")]
+            return start_response(status, headers + response_headers(path, headers, secure), exc_info)
+
+        return self.wsgi_app(environ, start)
+
+
+def wrap(app: Flask, config: Config) -> None:
+    """Put the header wrapper outermost; call last in the factory, after the live stream wraps the app."""
+    app.wsgi_app = SecurityHeaders(app.wsgi_app, config.tls)
