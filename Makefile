@@ -26,7 +26,7 @@ setup: .stamp-install .stamp-assets
 run: setup
 	$(BIN)/monitor init-db
 	@if [ "$${MONITOR_DEMO:-1}" != "0" ]; then $(BIN)/monitor demo; fi
-	@echo "Serving on http://127.0.0.1:5000"
+	@echo "Serving on http://$${MONITOR_HOST:-127.0.0.1}:$${MONITOR_PORT:-5000}"
 	$(BIN)/monitor serve
 
 test: setup
