@@ -1,0 +1,69 @@
+"""Size limits: a JSON body or form over 1 MiB, or an upload over 16 MiB, is refused with 413 and
+changes nothing; an upload may be larger than a JSON body."""
+from __future__ import annotations
+
+import io
+
+from monitor.config import Config
+from tests.conftest import counts
+
+from .routes import api_operations, fill, seeded_ids
+
+MIB = 1024 * 1024
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def test_the_limits_are_one_mib_for_bodies_and_sixteen_for_uploads():
+    assert (Config().max_request_bytes, Config().max_upload_bytes) == (MIB, 16 * MIB)
+
+
+def assert_too_large(response, limit: int) -> None:
+    assert response.status_code == 413
+    assert response.get_json() == {"error": {"code": "too_large", "fields": {},
+                                             "message": f"the body is over the size limit of {limit} bytes"}}
+
+
+def test_every_write_refuses_a_json_body_over_the_limit_and_writes_nothing(app, api, store, sentinel_session,
+                                                                          db_path):
+    ids = seeded_ids(store, sentinel_session)
+    document = api.get("/api/openapi.json").get_json()
+    body = b'{"note": "' + b"x" * MIB + b'"}'
+    before = counts(db_path)
+    writes = 0
+    for method, path, _ in api_operations(document):
+        if method not in UNSAFE:
+            continue
+        role = "admin" if path.startswith("/api/users") else "clinician"
+        response = api.client.open(fill(path, ids), method=method, data=body, content_type="application/json",
+                                   headers={"Authorization": f"Bearer {api.tokens[role]}"})
+        assert_too_large(response, MIB)
+        writes += 1
+    assert counts(db_path) == before
+    assert writes >= 14
+
+
+def test_a_json_body_just_under_the_limit_is_read(api, sentinel_session):
+    sid = sentinel_session["session"]["id"]
+    note = "x" * (MIB - 200)
+    response = api.post(f"/api/sessions/{sid}/notes", {"kind": "note", "text": note})
+    assert response.status_code == 400  # read and checked: the note is over its 5000 characters
+    assert response.get_json()["error"]["fields"] == {"text": response.get_json()["error"]["fields"]["text"]}
+
+
+def test_a_form_over_the_limit_is_refused(client):
+    response = client.post("/login", data={"username": "nurse", "password": "x" * (MIB + 10)})
+    assert_too_large(response, MIB)
+
+
+def upload(client, size):
+    """A multipart form with a file, posted where the form is read (the login form reads it for CSRF)."""
+    return client.post("/login", data={"username": "nurse", "file": (io.BytesIO(b"a" * size), "big.csv")},
+                       content_type="multipart/form-data")
+
+
+def test_an_upload_may_be_larger_than_a_json_body_but_not_over_sixteen_mib(client, db_path):
+    before = counts(db_path)
+    under = upload(client, 2 * MIB)
+    assert under.status_code == 403  # read past the size check, then refused for its missing CSRF token
+    assert_too_large(upload(client, 16 * MIB + 1), 16 * MIB)
+    assert counts(db_path) == before
