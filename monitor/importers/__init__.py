@@ -35,4 +35,7 @@ def parse(data: bytes, *, format: str | None = None, tz: tzinfo) -> ParsedFile:
     if not data.strip():
         return empty(format or "csv", "line 1", "the file is empty")
     format = format or detect_format(data)
-    return FORMATS[format](data, tz)
+    parsed = FORMATS[format](data, tz)
+    if not (parsed.readings or parsed.skipped or parsed.rejected):
+        parsed.skipped.append({"where": "line 1", "reason": "the file holds no vital-sign values"})
+    return parsed

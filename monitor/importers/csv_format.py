@@ -9,15 +9,18 @@ groups rows by their time.
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import re
 import unicodedata
+from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
 from ..errors import ValidationFailed
 from .codes import ARTERIAL_BP, FIO2, MEAN_BP, UnitError, converter
-from .model import UTC, Collector, ParsedFile
+from .model import UTC, Collector, ParsedFile, Reading, number_text
 
 ORIGIN = datetime(1970, 1, 1, tzinfo=UTC)  # where elapsed seconds count from, until aligned
 DELIMITERS = ",;\t"
@@ -26,7 +29,6 @@ NOT_A_VALUE = {-32768.0, 8388607.0}  # WFDB's missing sample; MDC's "not availab
 # A monitor writes 0 when it has no signal (leads off, probe off); a living patient cannot have
 # a rate, pressure, saturation or temperature of 0. O2 flow, pain and MOAA/S can be 0.
 ZERO_IS_NO_SIGNAL = {"hr", "sbp", "dbp", "spo2", "rr", "temp_c", "etco2"}
-NUMBER_FIELDS = {"hr", "sbp", "dbp", "spo2", "rr", "temp_c", "etco2", "o2_lpm", "pain", "moaas"}
 TEXT_FIELDS = {"consciousness", "note"}
 SERVER_KEPT = "kept by the server, not read from the file"
 NOT_VITAL = "not a vitals field"
@@ -101,6 +103,26 @@ LONG_HEADERS = {
 
 def parse_csv(data: bytes, zone: tzinfo) -> ParsedFile:
     """Read a CSV export of vitals in either layout."""
+    with collector_paused():
+        return read_csv(data, zone)
+
+
+@contextmanager
+def collector_paused():
+    """Pause Python's cycle collector: a long file builds ~100,000 objects that all stay alive and
+    hold no cycles, and the collector would walk them again and again (a third of the time).
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def read_csv(data: bytes, zone: tzinfo) -> ParsedFile:
+    """Decode, sniff the delimiter, then read the rows in the layout the first row shows."""
     text = decode(data)
     delimiter, text = sniff(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
@@ -134,8 +156,8 @@ def decode(data: bytes) -> str:
 
 def sniff(text: str) -> tuple[str, str]:
     """The delimiter (comma, semicolon or tab) that splits the first lines most consistently."""
-    if text[:4].lower() == "sep=" and len(text) > 4:  # Excel's hint line
-        return text[4], text.split("\n", 1)[1] if "\n" in text else ""
+    if text[:4].lower() == "sep=" and len(text) > 4:  # Excel's hint line, blanked to keep line numbers
+        return text[4], "\n" + text.split("\n", 1)[1] if "\n" in text else ""
     lines = [line for line in text[:65536].splitlines()[:6] if line.strip()]
     counts = {d: min((line.count(d) for line in lines), default=0) for d in DELIMITERS}
     best = max(DELIMITERS, key=lambda d: counts[d])  # max keeps the first on a tie: comma
@@ -201,7 +223,7 @@ class WidePlan:
     time: int | None = None  # taken_at, or the clock time when a date column goes with it
     date: int | None = None  # a date column read together with a separate time column
     elapsed: int | None = None  # elapsed seconds, used when the file gives no time
-    numbers: tuple = ()  # (index, field, convert or None, label), best rank first
+    numbers: tuple = ()  # (index, field, convert or None, label, fallback), best rank first
     texts: tuple = ()  # (index, field)
     pressures: tuple = ()  # (index, label) of "117/82" columns
 
@@ -234,8 +256,7 @@ def plan_wide(header: list[str], line: int, out: Collector) -> WidePlan:
                 continue
             numbers.append((column.rank, index, column.field, convert, label))
     numbers.sort(key=lambda spec: spec[0])
-    note_fallbacks(numbers, where, out)
-    plan = WidePlan(line, len(header), numbers=tuple(spec[1:] for spec in numbers), texts=tuple(texts),
+    plan = WidePlan(line, len(header), numbers=with_fallbacks(numbers, where, out), texts=tuple(texts),
                     pressures=tuple(pressures))
     settle_time_columns(plan, times, line)
     return plan
@@ -254,55 +275,69 @@ def settle_time_columns(plan: WidePlan, times: dict[str, int], line: int) -> Non
         raise malformed(f"line {line}: no time column (expected taken_at, timestamp, time, date or elapsed_s)")
 
 
-def note_fallbacks(numbers: list, where: str, out: Collector) -> None:
-    """Say which columns fill a field only where a better one is empty (PULSE where HR has none)."""
-    first_for: dict[str, str] = {}
-    for _rank, _index, field, _convert, label in numbers:
+def with_fallbacks(numbers: list, where: str, out: Collector) -> tuple:
+    """(index, field, convert, label, fallback) by rank; a fallback fills its field only where a
+    better column is empty (PULSE where HR has none), and the report says so.
+    """
+    first_for: dict[str, tuple[int, str]] = {}
+    planned = []
+    for _rank, index, field, convert, label in numbers:
         if field in first_for:
-            out.skip(where, f"column '{label}' gives {field} only where '{first_for[field]}' has none")
+            out.skip(where, f"column '{label}' gives {field} only where '{first_for[field][1]}' has none")
         else:
-            first_for[field] = label
+            first_for[field] = (index, label)
+        planned.append((index, field, convert, label, first_for[field][0] != index))
+    return tuple(planned)
 
 
 def read_wide(reader, plan: WidePlan, clock: Clock, out: Collector) -> None:
     """One row per moment; the lean path that 100,000-row exports take."""
     numbers, texts, pressures, width = plan.numbers, plan.texts, plan.pressures, plan.width
-    add_row = out.add_row
+    by_time = out.by_time
     for row in reader:
         if not row:
             continue
         where = f"line {reader.line_num}"
-        if len(row) > width and any(cell.strip() for cell in row[width:]):
+        if len(row) > width and any(text.strip() for text in row[width:]):
             raise malformed(f"{where}: {len(row)} cells, but the header on line {plan.header_line} has {width}")
         values = {}
-        for index, field, convert, label in numbers:
-            if field in values:
+        for index, field, convert, label, fallback in numbers:
+            if fallback and field in values:
                 continue
             try:
-                cell = row[index]
+                text = row[index]
             except IndexError:
                 continue
-            if not cell:
+            if not text:
                 continue
             try:
-                value = float(cell)
+                value = float(text)
             except ValueError:
-                value = odd_number(cell, field, where, out)
+                value = odd_number(text, field, where, out)
                 if value is None:
                     continue
-            if value - value or value in NOT_A_VALUE or (not value and field in ZERO_IS_NO_SIGNAL):
-                not_a_value(value, field, label, where, out)
-                continue
+            if not 0 < value < 1e6:  # not a plain measurement: 0, negative, a marker, NaN or missing
+                value = unusual_value(value, field, label, where, out)
+                if value is None:
+                    continue
             values[field] = convert(value) if convert else value
         if texts or pressures:
             read_texts(row, texts, pressures, values, where, out)
         if not values:
-            if any(cell.strip() for cell in row):
+            if not rejected_here(out, where) and any(text.strip() for text in row):
                 out.skip(where, "no vital-sign value in this row")
             continue
         moment = row_time(row, plan, clock, where, out)
-        if moment is not None:
-            add_row(where, moment[0], values, moment[1])
+        if moment is None:
+            continue
+        if moment[0] in by_time:
+            out.add_row(where, moment[0], values, moment[1])
+        else:
+            by_time[moment[0]] = Reading(where, moment[0], values, moment[1])
+
+
+def rejected_here(out: Collector, where: str) -> bool:
+    return bool(out.rejected) and out.rejected[-1]["where"] == where
 
 
 def row_time(row: list, plan: WidePlan, clock: Clock, where: str, out: Collector) -> tuple | None:
@@ -352,16 +387,21 @@ def odd_number(text: str, field: str, where: str, out: Collector) -> float | Non
     return None
 
 
-def not_a_value(value: float, field: str, label: str, where: str, out: Collector) -> None:
-    """Report a value the monitor wrote to mean "nothing measured"."""
-    if value != value:  # NaN, as spreadsheets write an empty cell
-        return
+def unusual_value(value: float | None, field: str, label: str, where: str, out: Collector) -> float | None:
+    """A value outside the plain range: kept if real (O2 flow 0, a negative the caller refuses), else
+    None after reporting a monitor's marker ("no signal" 0, -32768, 8388607) or rejecting infinity.
+    """
+    if value is None or value != value:  # missing, or NaN as spreadsheets write an empty cell
+        return None
     if value in (float("inf"), float("-inf")):
         out.reject(where, field, f"{value} is not a finite number")
-    elif value:
-        out.skip(where, f"{label}: {value:g} is a monitor's 'no value' marker, not a measurement")
-    else:
+    elif value in NOT_A_VALUE:
+        out.skip(where, f"{label}: {number_text(value)} is a monitor's 'no value' marker, not a measurement")
+    elif not value and field in ZERO_IS_NO_SIGNAL:
         out.skip(where, f"{label}: 0 is the monitor's 'no signal', not a measurement")
+    else:
+        return value
+    return None
 
 
 def read_texts(row: list, texts: tuple, pressures: tuple, values: dict, where: str, out: Collector) -> None:
@@ -457,7 +497,7 @@ class Meaning:
 
     field: str = ""
     rank: int = 0
-    convert: object = None
+    convert: Callable[[float], float] | None = None
     skip: str = ""  # why it is not imported
     unit_error: str = ""
 
@@ -481,9 +521,4 @@ def read_value(text: str, field: str, name: str, where: str, out: Collector) -> 
         value = float(text)
     except ValueError:
         value = odd_number(text, field, where, out)
-        if value is None:
-            return None
-    if value - value or value in NOT_A_VALUE or (not value and field in ZERO_IS_NO_SIGNAL):
-        not_a_value(value, field, name, where, out)
-        return None
-    return value
+    return value if value is not None and 0 < value < 1e6 else unusual_value(value, field, name, where, out)

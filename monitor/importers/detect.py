@@ -1,13 +1,18 @@
 """Which format a file is in, from its first bytes."""
 from __future__ import annotations
 
+import re
+
 BYTE_ORDER_MARK = b"\xef\xbb\xbf"
+SEGMENT = re.compile(rb"[A-Z][A-Z0-9]{2}\|")
 
 
 def detect_format(data: bytes) -> str:
-    """"hl7" for a message (or one wrapped in SOAP XML), "fhir" for JSON or other XML, else "csv"."""
+    """The format's name: hl7 for a message (also one wrapped in SOAP XML), fhir for JSON or other XML, else csv."""
     start = data[:4096].removeprefix(BYTE_ORDER_MARK).lstrip(b" \t\r\n\x0b")
     if start[:3] in (b"MSH", b"FHS", b"BHS"):
+        return "hl7"
+    if SEGMENT.match(start) and re.search(rb"[\r\n](MSH|OBX)\|", data):  # a message missing its header
         return "hl7"
     if start[:1] in (b"{", b"["):
         return "fhir"

@@ -126,7 +126,7 @@ def xml_observations(data: bytes, out: Collector) -> Iterator[tuple]:
         raise malformed(f"line {root.sourceline}: <{kind}> is not a FHIR resource")
     if kind != "Bundle":
         if kind == "Observation":
-            yield "resource", lambda: Observation.model_validate_xml(data)
+            yield "resource", lambda: observation_from_xml(data)
         else:
             out.skip("resource", f"{kind} is not an observation")
         return
@@ -142,9 +142,16 @@ def xml_observations(data: bytes, out: Collector) -> Iterator[tuple]:
         elif resource is None:
             out.skip(where, "an entry without a resource")
         elif split_tag(resource)[1] == "Observation":
-            yield where, lambda resource=resource: Observation.model_validate_xml(etree.tostring(resource))
+            yield where, lambda resource=resource: observation_from_xml(etree.tostring(resource))
         else:
             out.skip(where, f"{split_tag(resource)[1]} is not an observation")
+
+
+def observation_from_xml(data: bytes) -> Observation:
+    try:
+        return Observation.model_validate_xml(data)
+    except KeyError as error:  # fhir.resources' XML reader meeting an element it does not know
+        raise ValueError(f"unknown element <{error.args[0]}>") from None
 
 
 def split_tag(element) -> tuple[str, str]:
@@ -184,6 +191,7 @@ def read_observation(observation: Observation, where: str, zone: tzinfo, out: Co
 
 
 def add_values(observation: Observation, values: list, where: str, zone: tzinfo, out: Collector) -> None:
+    """File the values under the Observation's time; without one they cannot be placed."""
     moment = observation_time(observation, zone)
     if moment is None:
         out.reject(where, "taken_at", "no effectiveDateTime, effectivePeriod.start or issued")
@@ -197,7 +205,7 @@ def classify(concept) -> tuple[str, object]:
 
     ("field", (field, rank)), ("panel", code), ("skip", reason) or ("unknown", description).
     """
-    for coding in concept.coding or [] if concept else []:
+    for coding in (concept.coding or []) if concept else []:
         if coding.system == LOINC:
             fields, panels, not_imported = LOINC_FIELDS, LOINC_PANELS, LOINC_NOT_IMPORTED
         elif coding.system in MDC_SYSTEMS:

@@ -8,14 +8,14 @@ OBX-7 the alarm limits (ignored), OBX-14 the time, else OBR-7 of the group; 8388
 from __future__ import annotations
 
 import re
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, timezone, tzinfo
 
 import hl7
 from hl7.datatypes import parse_datetime
 
 from ..errors import ValidationFailed
 from .codes import LOINC_FIELDS, LOINC_NOT_IMPORTED, MDC_FIELDS, MDC_NOT_A_VALUE, MDC_NOT_IMPORTED, UnitError, convert
-from .model import Collector, ParsedFile, parse_xml, to_utc
+from .model import Collector, ParsedFile, number_text, parse_xml, to_utc
 
 SEGMENT_ID = re.compile(r"[A-Z][A-Z0-9]{2}")
 SEGMENT_END = re.compile(r"\r\n|\r|\n")
@@ -104,6 +104,19 @@ def group_messages(segments: list[str]) -> list[list[str]]:
     return messages
 
 
+def sender_zone(message, zone: tzinfo) -> tzinfo:
+    """The zone for times without an offset: the sender's, as MSH-7 gives it, else the clinic's.
+
+    HL7 v2 says a time without an offset is in the sender's local zone. Real gateways show it:
+    the acme example's OBR-7 "20110602045842+0000" and OBX-14 "20110602045842" are one moment.
+    """
+    match = HL7_TIME.fullmatch(value(message.segment("MSH"), 7))
+    if match is None or match[2] is None:
+        return zone
+    sign = -1 if match[2][0] == "-" else 1
+    return timezone(sign * timedelta(hours=int(match[2][1:3]), minutes=int(match[2][3:5])))
+
+
 def value(segment, number: int, component: int = 1) -> str:
     """One field (component) of a segment; "" when the sender left it, or trailing fields, off."""
     try:
@@ -114,6 +127,7 @@ def value(segment, number: int, component: int = 1) -> str:
 
 def read_message(message, prefix: str, zone: tzinfo, out: Collector) -> int:
     """Read the OBX rows of one message, each timed by OBX-14 or its group's OBR-7; count them."""
+    zone = sender_zone(message, zone)
     groups = sum(1 for segment in message if str(segment[0]) == "OBR")
     group, group_time, in_group, count = 0, "", 0, 0
     for segment in message:
@@ -155,7 +169,7 @@ def read_number(segment, where: str, text: str, field: str, rank: int, stamp: st
         out.reject(where, field, f"OBX-5 '{text}' is not a number")
         return
     if number in MDC_NOT_A_VALUE:
-        out.skip(where, f"{number:g} means 'not available', not a value")
+        out.skip(where, f"{number_text(number)} means 'not available', not a value")
         return
     try:
         number = convert(field, number, [value(segment, 6, 1), value(segment, 6, 2)])

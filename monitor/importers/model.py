@@ -80,7 +80,7 @@ class Collector:
         self.skips = SkipLog()
         self.rejected: list[dict] = []
         self.relative_times = False
-        self._by_time: dict[datetime, Reading] = {}
+        self.by_time: dict[datetime, Reading] = {}  # the CSV fast path adds new moments directly
         self._sources: dict[tuple[datetime, str], tuple[int, str, str]] = {}
 
     def skip(self, where: str, reason: str) -> None:
@@ -91,9 +91,9 @@ class Collector:
 
     def add_row(self, where: str, taken_at: datetime, values: dict, date_only: bool = False) -> None:
         """A whole row of values for one moment (the CSV fast path)."""
-        reading = self._by_time.get(taken_at)
+        reading = self.by_time.get(taken_at)
         if reading is None:
-            self._by_time[taken_at] = Reading(where, taken_at, values, date_only)
+            self.by_time[taken_at] = Reading(where, taken_at, values, date_only)
             return
         reading.date_only = reading.date_only or date_only
         for name, value in values.items():
@@ -102,9 +102,9 @@ class Collector:
     def add(self, where: str, taken_at: datetime, name: str, value, *, rank: int = 0, source: str = "",
             date_only: bool = False) -> None:
         """One value; `source` names it in the report if another source wins."""
-        reading = self._by_time.get(taken_at)
+        reading = self.by_time.get(taken_at)
         if reading is None:
-            reading = self._by_time[taken_at] = Reading(where, taken_at, {}, date_only)
+            reading = self.by_time[taken_at] = Reading(where, taken_at, {}, date_only)
         reading.date_only = reading.date_only or date_only
         self._merge(reading, name, value, where, rank, source or where)
 
@@ -123,11 +123,17 @@ class Collector:
         elif rank > old_rank:
             self.skip(where, f"{name} from {source} not used: {old_source} gives it for the same time")
         elif value != old_value:
-            self.skip(where, f"{name} {value} not used: {old_where} gives {old_value} for the same time")
+            self.skip(where, f"{name} {number_text(value)} not used: {old_where} gives {number_text(old_value)} "
+                             "for the same time")
 
     def result(self) -> ParsedFile:
-        readings = sorted(self._by_time.values(), key=lambda reading: reading.taken_at)
+        readings = sorted(self.by_time.values(), key=lambda reading: reading.taken_at)
         return ParsedFile(self.format, readings, self.skips.as_list(), self.rejected, self.relative_times)
+
+
+def number_text(value) -> str:
+    """A value as the report shows it: 8388607, not 8.38861e+06 or 8388607.0; 36.5 as 36.5."""
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
 
 
 def to_utc(moment: datetime, zone: tzinfo) -> datetime:
