@@ -1,7 +1,6 @@
 """Importing CSV: the canonical template, monitor exports (MIMIC numerics, a Dräger ventilator), the long layout."""
 from __future__ import annotations
 
-import time
 from array import array
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
