@@ -10,6 +10,7 @@ import json
 import logging
 import re
 import sys
+import traceback
 from datetime import datetime, timezone
 
 # Fields a log call may pass with `extra=` that are copied into the JSON object as they are.
@@ -23,7 +24,7 @@ SCRUBBERS = (
     (re.compile(r"(?i)(monitor_session=)[^\s;,]+"), r"\1[redacted]"),
 )
 OUR_HANDLER = "monitor.json"
-QUIET = ("engineio", "socketio", "engineio.server", "socketio.server", "werkzeug", "urllib3")
+QUIET = ("engineio", "socketio", "engineio.server", "socketio.server", "werkzeug", "urllib3", "flask-limiter")
 
 
 def scrub(text: str) -> str:
@@ -33,13 +34,26 @@ def scrub(text: str) -> str:
     return text
 
 
+def traceback_without_messages(exc_info) -> str:
+    """Where an error happened (frames and exception types), without the exception's message,
+    which may quote a value from the request: a patient's name, say."""
+    parts = []
+    for line in traceback.TracebackException(*exc_info).format():
+        if line.startswith(("Traceback", "  ", "\nDuring handling", "\nThe above")):
+            parts.append(line)
+        else:
+            name = line.split(":", 1)[0].strip()
+            parts.append(f"{name}: [message withheld]\n")
+    return "".join(parts).rstrip("\n")
+
+
 class Scrub(logging.Filter):
-    """Formats the message (and any traceback) early and scrubs it; runs on the handler."""
+    """Formats the message early and scrubs it, and withholds exception messages; runs on the handler."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg, record.args = scrub(record.getMessage()), None
         if record.exc_info:
-            record.exc_text = scrub(logging.Formatter().formatException(record.exc_info))
+            record.exc_text = scrub(traceback_without_messages(record.exc_info))
             record.exc_info = None
         return True
 
@@ -57,7 +71,7 @@ class JsonFormatter(logging.Formatter):
         }
         entry.update({name: getattr(record, name) for name in FIELDS if hasattr(record, name)})
         if record.exc_info and not record.exc_text:
-            record.exc_text = scrub(self.formatException(record.exc_info))
+            record.exc_text = scrub(traceback_without_messages(record.exc_info))
         if record.exc_text:
             entry["exception"] = record.exc_text
         return json.dumps(entry, default=str)

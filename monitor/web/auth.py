@@ -134,8 +134,9 @@ def init_login_limits(app: Flask, cfg: Config) -> Limiter:
 
 
 def submitted_username() -> str:
-    """The user name tried, known or not, so a lockout says nothing about who exists."""
-    return "user:" + request.form.get("username", "")[:200]
+    """The user name tried, known or not, so a lockout says nothing about who exists; hashed, because
+    the limiter's key may be logged and a user name field sometimes holds a mistyped password."""
+    return "user:" + users.token_hash(request.form.get("username", ""))[:32]
 
 
 def failed(response) -> bool:

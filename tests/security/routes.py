@@ -20,7 +20,7 @@ def seeded_ids(store, seeded: dict) -> dict:
     """A real id for every path parameter, from the sentinel session and the database."""
     def first(sql, default=1):
         row = store.db.execute(sql).fetchone()
-        return row[0] if row else default
+        return row[0] if row and row[0] is not None else default
 
     return {
         "patient_id": seeded["patient"]["id"], "session_id": seeded["session"]["id"],

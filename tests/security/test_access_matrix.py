@@ -48,6 +48,11 @@ API = {
     ("GET", "/api/users"): ADMIN,
     ("POST", "/api/users"): ADMIN,
     ("POST", "/api/users/{user_id}"): ADMIN,
+    ("GET", "/api/alerts"): EVERYONE,
+    ("POST", "/api/alerts/{alert_id}/acknowledge"): RECORDERS,
+    ("POST", "/api/alerts/{alert_id}/silence"): RECORDERS,
+    ("GET", "/api/alert-rules"): EVERYONE,
+    ("PUT", "/api/alert-rules"): REVIEWERS,
 }
 PAGES = {
     ("GET", "/healthz"): PUBLIC,
