@@ -6,7 +6,7 @@ from datetime import tzinfo
 
 from sqlite_utils import Database
 
-from . import instruments
+from . import alerts, instruments
 from .db import Transaction
 from .errors import NotFound
 from .timeutil import clinical_time, is_late, iso
@@ -35,6 +35,7 @@ def record(tx: Transaction, session_id: int, body: dict, *, zone: tzinfo, idempo
     assessment = get(tx.db, assessment_id)
     tx.audit("assessment.record", "assessment", assessment_id, session_id=session_id, after=assessment)
     tx.event("assessment.recorded", session_id, assessment)
+    alerts.on_assessment(tx, assessment)
     return assessment
 
 

@@ -6,6 +6,7 @@ from datetime import tzinfo
 
 from sqlite_utils import Database
 
+from . import alerts
 from .db import Transaction
 from .errors import NotFound, ValidationFailed
 from .timeutil import clinical_time, is_late, iso
@@ -54,6 +55,7 @@ def _insert(tx: Transaction, session_id: int, kind: str, text: str, at, medicati
     tx.audit(f"{'addendum' if kind == 'addendum' else 'note'}.record", "note", note_id,
              session_id=session_id, after=note)
     tx.event("note.recorded", session_id, note)
+    alerts.on_note(tx, note)
     return note
 
 

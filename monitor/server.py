@@ -20,6 +20,10 @@ class Server(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
+        """Runs in the worker after the fork: start the live publisher and the alert scheduler there."""
+        from .web.live import start_background
+
+        start_background(self.application)
         return self.application
 
 

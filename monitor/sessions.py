@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sqlite_utils import Database
 
-from . import alert_rules, rulesets
+from . import alert_rules, alerts, rulesets
 from .db import Transaction
 from .errors import Conflict, Forbidden, NeedsConfirmation, NotFound, ValidationFailed
 from .timeutil import iso, minutes_between, parse_stored
@@ -187,6 +187,7 @@ def transition(tx: Transaction, session_id: int, to: str, at: datetime, *, reaso
     tx.audit("session.transition", "session", session_id, session_id=session_id,
              before={"state": current}, after=change)
     tx.event("session.transitioned", session_id, change)
+    alerts.on_transition(tx, session_id, change)
     return get(tx.db, session_id)
 
 

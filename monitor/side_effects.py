@@ -6,6 +6,7 @@ from datetime import tzinfo
 
 from sqlite_utils import Database
 
+from . import alerts
 from .db import Transaction
 from .errors import Conflict, NotFound, ValidationFailed
 from .timeutil import clinical_time, is_late, iso
@@ -51,6 +52,7 @@ def record(tx: Transaction, session_id: int, body: dict, *, zone: tzinfo, idempo
     side_effect = get(tx.db, side_effect_id)
     tx.audit("side_effect.record", "side_effect", side_effect_id, session_id=session_id, after=side_effect)
     tx.event("side_effect.recorded", session_id, side_effect)
+    alerts.on_side_effect(tx, session_id)
     return side_effect
 
 
@@ -70,6 +72,7 @@ def resolve(tx: Transaction, side_effect_id: int, resolved_at, *, zone: tzinfo) 
     tx.audit("side_effect.resolve", "side_effect", side_effect_id, session_id=side_effect["session_id"],
              before=side_effect, after=resolved)
     tx.event("side_effect.resolved", side_effect["session_id"], resolved)
+    alerts.on_side_effect(tx, side_effect["session_id"])
     return resolved
 
 

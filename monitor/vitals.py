@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, tzinfo
 
 from sqlite_utils import Database
 
-from . import events, news2, validation
+from . import alerts, events, news2, validation
 from .db import Transaction
 from .errors import ApiError, BadRequest, Conflict, NotFound, ValidationFailed
 from .timeutil import clinical_time, is_late, iso, parse_stored
@@ -121,6 +121,7 @@ def record(tx: Transaction, session_id: int, bodies: list, *, zone: tzinfo,
         tx.audit("vitals.record", "vitals", record["id"], session_id=session_id, after=record)
         tx.event("vitals.recorded", session_id, record)
         stored.append(record)
+    alerts.evaluate_vitals(tx, session_id, stored)
     return stored
 
 
@@ -200,6 +201,7 @@ def amend(tx: Transaction, vitals_id: int, body: dict, *, zone: tzinfo) -> dict:
     tx.audit("vitals.amend", "vitals", record["id"], session_id=original["session_id"],
              before=original, after=record)
     tx.event("vitals.amended", original["session_id"], {"record": record, "supersedes": vitals_id})
+    alerts.evaluate_vitals(tx, original["session_id"], [record])
     return record
 
 
@@ -218,6 +220,7 @@ def void(tx: Transaction, vitals_id: int, reason) -> dict:
     record = get(tx.db, vitals_id)
     tx.audit("vitals.void", "vitals", vitals_id, session_id=original["session_id"], before=original, after=record)
     tx.event("vitals.voided", original["session_id"], {"id": vitals_id, "reason": reason.strip()})
+    alerts.evaluate_vitals(tx, original["session_id"], [record])
     return record
 
 

@@ -41,7 +41,7 @@ def create_app(config: config_module.Config | None = None, store: Store | None =
     app.extensions.setdefault("monitor.on_user_disabled", lambda user_id: None)
     app.logger.setLevel(logging.INFO)
 
-    from . import api, auth, pages, security
+    from . import api, api_alerts, auth, live, pages, security  # noqa: F401 (api_alerts declares its routes on api)
 
     security.init_app(app, config)
     auth.csrf.init_app(app)
@@ -49,6 +49,7 @@ def create_app(config: config_module.Config | None = None, store: Store | None =
     app.register_blueprint(auth.blueprint)
     app.register_blueprint(api.blueprint)
     app.register_blueprint(pages.blueprint)
+    live.init_app(app, store)
     register_errors(app)
     auth.init_login_limits(app, config)
     app.after_request(logs.log_request)
