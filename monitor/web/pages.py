@@ -3,15 +3,24 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 
-from .. import record, sessions
+from .. import (events, instruments, record, reports, rems, rulesets, sessions, side_effects, users,
+                validation)
+from ..errors import NotFound
+from ..timeutil import iso, parse_stored
+from . import charts
 
 blueprint = Blueprint("pages", __name__)
+RECORDERS = ("nurse", "clinician")
 
 
 def store():
     return current_app.extensions["monitor.store"]
+
+
+def zone():
+    return current_app.extensions["monitor.config"].timezone
 
 
 def login_required(view):
@@ -23,9 +32,265 @@ def login_required(view):
     return wrapper
 
 
+def roles_required(*roles):
+    """Signed in, and one of `roles`; others get 403."""
+    def decorate(view):
+        @wraps(view)
+        @login_required
+        def wrapper(**kwargs):
+            if g.user["role"] not in roles:
+                abort(403)
+            return view(**kwargs)
+        return wrapper
+    return decorate
+
+
+def audited_read(entity: str, entity_id: int, session_id: int | None = None) -> None:
+    """A page showing a patient's record leaves the same audit entry as the API's read."""
+    with store().write(users.actor_for(g.user)) as tx:
+        tx.audit("read", entity, entity_id, session_id=session_id)
+
+
 @blueprint.route("/")
 @login_required
 def dashboard():
     db = store().db
     active = [record.session_summary(db, i) for i in sessions.list_ids(db, "active")]
     return render_template("dashboard.html", sessions=active)
+
+
+# What the pages show, as data.
+
+# The state buttons of the contract: (from, to) → (label, whether a reason is asked).
+TRANSITION_BUTTONS = {
+    ("scheduled", "baseline"): ("Begin baseline", None),
+    ("baseline", "infusing"): ("Start infusion", None),
+    ("infusing", "paused"): ("Pause infusion", "optional"),
+    ("paused", "infusing"): ("Resume infusion", None),
+    ("infusing", "recovery"): ("End infusion", None),
+    ("paused", "recovery"): ("End infusion", None),
+    ("recovery", "ready"): ("Ready for discharge", None),
+    ("ready", "recovery"): ("Back to recovery", "optional"),
+    ("ready", "discharged"): ("Discharge", None),
+}
+ABORT_BUTTON = ("Abort session", "required")
+STATE_LABELS = {"scheduled": "Scheduled", "baseline": "Baseline", "infusing": "Infusing", "paused": "Paused",
+                "recovery": "Recovery", "ready": "Ready for discharge", "discharged": "Discharged",
+                "aborted": "Aborted"}
+DURATIONS = (("infusion", "Infusion (pauses excluded)"), ("paused", "Paused"),
+             ("recovery", "Recovery (infusion end to ready)"), ("discharge_wait", "Ready to discharged"),
+             ("observation", "Observation (first dose to discharge)"), ("total", "Total (baseline to discharge)"))
+VITALS_FORM = ("hr", "sbp", "dbp", "spo2", "rr", "temp_c", "moaas", "pain")  # contract §4 tab order
+VITALS_MORE = ("etco2", "o2_lpm")
+FLOWSHEET = ("hr", "sbp", "dbp", "map", "spo2", "rr", "temp_c", "o2_lpm", "consciousness", "moaas", "pain")
+COLUMN_LABELS = {"map": ("MAP", "mmHg")}
+QUICK_SIDE_EFFECTS = ("nausea", "vomiting", "dissociation", "dizziness", "headache", "anxiety", "sedation",
+                      "hypertension", "blurred_vision")
+MEDICATION_FLAGS = {"benzodiazepines": "Benzodiazepines", "sedative_hypnotics": "Non-benzodiazepine sedative hypnotics",
+                    "psychostimulants": "Psychostimulants", "maois": "MAOIs", "opioids": "Opioids",
+                    "lamotrigine": "Lamotrigine"}
+SIGN_MEANINGS = ("Reviewed and approved", "Reviewed: supervised the session", "Reviewed with comments in addenda")
+
+# Item labels and anchor texts of the instruments; ranges and discharge rules come from instruments.py.
+INSTRUMENT_TEXTS = {
+    "aldrete": ("Aldrete (modified)", {
+        "activity": ("Activity", {2: "Moves four limbs", 1: "Moves two limbs", 0: "Moves no limbs"}),
+        "respiration": ("Respiration", {2: "Breathes deeply, coughs freely", 1: "Dyspnoea or limited breathing",
+                                        0: "Apnoeic"}),
+        "circulation": ("Circulation", {2: "BP within ±20 mmHg of baseline", 1: "BP ±20–50 mmHg of baseline",
+                                        0: "BP beyond ±50 mmHg of baseline"}),
+        "consciousness": ("Consciousness", {2: "Fully awake", 1: "Arousable on calling", 0: "Not responding"}),
+        "spo2": ("SpO2", {2: "Above 92% on room air", 1: "Needs O2 to keep above 90%", 0: "Below 90% with O2"}),
+    }),
+    "padss": ("PADSS (modified)", {
+        "vital_signs": ("Vital signs", {2: "Within 20% of baseline", 1: "20–40% of baseline",
+                                        0: "More than 40% off baseline"}),
+        "ambulation": ("Ambulation", {2: "Steady gait, no dizziness", 1: "With assistance", 0: "Not ambulating"}),
+        "nausea_vomiting": ("Nausea and vomiting", {2: "Minimal", 1: "Moderate", 0: "Severe"}),
+        "pain": ("Pain", {2: "Minimal", 1: "Moderate", 0: "Severe"}),
+        "bleeding": ("Bleeding", {2: "Minimal", 1: "Moderate", 0: "Severe"}),
+    }),
+    "moaas": ("MOAA/S", {
+        "score": ("Responsiveness", {5: "Responds readily to name in normal tone",
+                                     4: "Lethargic response to name in normal tone",
+                                     3: "Responds only to name called loudly or repeatedly",
+                                     2: "Responds only after mild prodding or shaking",
+                                     1: "Responds only after painful trapezius squeeze",
+                                     0: "No response to painful trapezius squeeze"}),
+    }),
+    "cadss": ("CADSS", {}),
+    "bprs_plus": ("BPRS+", {
+        "suspiciousness": ("Suspiciousness", {}), "hallucinations": ("Hallucinations", {}),
+        "unusual_thought_content": ("Unusual thought content", {}),
+        "conceptual_disorganization": ("Conceptual disorganisation", {}),
+    }),
+}
+
+
+def instrument_forms() -> list[dict]:
+    """Each instrument's items with their choices, from the same tables the server scores with."""
+    forms = []
+    for key, spec in instruments.INSTRUMENTS.items():
+        title, texts = INSTRUMENT_TEXTS[key]
+        items = []
+        for name, (low, high) in spec["items"].items():
+            label, anchors = texts.get(name, (name.replace("_", " ").capitalize(), {}))
+            choices = [(v, f"{v} · {anchors[v]}" if v in anchors else str(v)) for v in range(high, low - 1, -1)]
+            items.append({"name": name, "label": label, "choices": choices})
+        forms.append({"key": key, "title": title, "items": items, "discharge_min": spec["discharge_min"],
+                      "total": spec.get("total"), "max": sum(high for _, high in spec["items"].values())})
+    return forms
+
+
+def field_label(name: str) -> tuple[str, str]:
+    """A vitals field's label and unit, from the validation table (MAP is computed, so listed here)."""
+    if name in COLUMN_LABELS:
+        return COLUMN_LABELS[name]
+    bounds = validation.BOUNDS[name]
+    return bounds.label, bounds.unit
+
+
+def kind_label(kind: str) -> str:
+    return kind.replace("_", " ").capitalize()
+
+
+@blueprint.app_template_filter("clock")
+def clock_filter(value: str | None) -> str:
+    """A stored time as HH:MM on the clinic's clock."""
+    return parse_stored(value).astimezone(zone()).strftime("%H:%M") if value else "–"
+
+
+@blueprint.app_template_filter("clinic_time")
+def clinic_time_filter(value: str | None) -> str:
+    """A stored time as YYYY-MM-DD HH:MM on the clinic's clock."""
+    return parse_stored(value).astimezone(zone()).strftime("%Y-%m-%d %H:%M") if value else "–"
+
+
+@blueprint.app_template_filter("minutes")
+def minutes_filter(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value:.0f} min" if float(value).is_integer() else f"{value:.1f} min"
+
+
+@blueprint.app_template_filter("num")
+def number_filter(value) -> str:
+    return "–" if value is None or value == "" else str(value)
+
+
+@blueprint.app_context_processor
+def page_globals() -> dict:
+    return {"clinic_zone": getattr(zone(), "key", "UTC"), "field_label": field_label, "kind_label": kind_label,
+            "state_labels": STATE_LABELS}
+
+
+# The bedside page and its live panels.
+
+def session_or_404(session_id: int) -> dict:
+    try:
+        whole = record.session_record(store().db, session_id)
+    except NotFound:
+        abort(404)
+    audited_read("session", session_id, session_id)
+    return whole
+
+
+def panels(whole: dict) -> dict:
+    """What the bedside page's live panels show besides the record itself."""
+    db = store().db
+    state = whole["state"]
+    buttons = [{"to": to, "label": TRANSITION_BUTTONS[(state, to)][0], "reason": TRANSITION_BUTTONS[(state, to)][1]}
+               for to in whole["allowed_transitions"] if to != "aborted"]
+    if "aborted" in whole["allowed_transitions"]:
+        buttons.append({"to": "aborted", "label": ABORT_BUTTON[0], "reason": ABORT_BUTTON[1]})
+    current = [v for v in whole["vitals"] if v["status"] == "current"]
+    latest_bp = next((v for v in reversed(current) if v.get("sbp") is not None), None)
+    return {
+        "buttons": buttons,
+        "can_record": g.user["role"] in RECORDERS and not whole["locked"],
+        "rems": esketamine_monitoring(whole) if whole["drug"] == "esketamine" else None,
+        "durations": [(key, label, whole["durations"][key]) for key, label in DURATIONS],
+        "latest_bp": latest_bp,
+        "last_seq": events.last_seq(db),
+        "flowsheet": FLOWSHEET,
+    }
+
+
+def esketamine_monitoring(whole: dict) -> dict:
+    """The REMS checkpoints and the observation clock of an esketamine session."""
+    line, now = whole["timeline"], store().now()
+    minimum = rulesets.in_force(store().db)["early_discharge"]["minutes"]
+    return {"checkpoints": rems.checkpoints(line.get("infusing"), line.get("discharged"), whole["vitals"], now),
+            "observation": rems.observation(line.get("infusing"), last_entered(whole, "ready"),
+                                            line.get("discharged"), now, minimum)}
+
+
+def last_entered(whole: dict, state: str) -> str | None:
+    return next((t["at"] for t in reversed(whole["transitions"]) if t["to"] == state), None)
+
+
+@blueprint.route("/sessions/<int:session_id>")
+@login_required
+def bedside(session_id):
+    whole = session_or_404(session_id)
+    return render_template("session.html", s=whole, view=panels(whole), vitals_form=VITALS_FORM,
+                           vitals_more=VITALS_MORE, instrument_forms=instrument_forms(),
+                           side_effect_kinds=side_effects.KINDS, quick_side_effects=QUICK_SIDE_EFFECTS,
+                           sign_meanings=SIGN_MEANINGS, circulation_bands=instruments.ALDRETE_CIRCULATION)
+
+
+@blueprint.route("/sessions/<int:session_id>/panels")
+@login_required
+def bedside_panels(session_id):
+    """The live part of the bedside page, fetched again after every change."""
+    whole = session_or_404(session_id)
+    return render_template("session_panels.html", s=whole, view=panels(whole))
+
+
+@blueprint.route("/sessions/<int:session_id>/record")
+@login_required
+def printable_record(session_id):
+    whole = session_or_404(session_id)
+    chart = charts.trend_chart(whole["vitals"], whole["transitions"], zone())
+    return render_template("record.html", s=whole, view=panels(whole), chart=chart,
+                           medication_flags=MEDICATION_FLAGS, now=iso(store().now()))
+
+
+# Check-in.
+
+@blueprint.route("/sessions/new")
+@roles_required(*RECORDERS)
+def new_session():
+    rules = rulesets.in_force(store().db)["baseline_bp"]["low"]
+    return render_template("session_new.html", medication_flags=MEDICATION_FLAGS,
+                           baseline_sbp=rules["sbp"]["above"], baseline_dbp=rules["dbp"]["above"],
+                           baseline_fields=("hr", "sbp", "dbp", "spo2", "rr", "temp_c"))
+
+
+# The treatment series, the clinic's figures, administration.
+
+@blueprint.route("/patients/<int:patient_id>")
+@login_required
+def patient(patient_id):
+    try:
+        series = record.treatment_series(store().db, patient_id)
+    except NotFound:
+        abort(404)
+    audited_read("patient", patient_id)
+    return render_template("patient.html", patient=series, rows=series["sessions"])
+
+
+@blueprint.route("/reports")
+@login_required
+def clinic_reports():
+    figures = reports.clinic_report(store().db, store().now(), zone())
+    return render_template("reports.html", report=figures)
+
+
+@blueprint.route("/admin")
+@roles_required("admin", "clinician")
+def admin():
+    db = store().db
+    listed = users.list_all(db) if g.user["role"] == "admin" else []
+    return render_template("admin.html", users=listed, roles=users.ROLES, rules=rulesets.in_force(db),
+                           versions=rulesets.versions(db))
