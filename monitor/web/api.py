@@ -7,7 +7,7 @@ from .. import assessments, audit, events, notes, patients, record, sessions, si
 from ..errors import BadRequest, ValidationFailed
 from ..timeutil import clinical_time
 from . import schemas as s
-from .openapi import Api
+from .openapi import MAX_ID, Api
 
 blueprint = Blueprint("api", __name__, url_prefix="/api")
 api = Api(blueprint, "/api")
@@ -49,7 +49,7 @@ def int_arg(name: str, default: int | None = None, minimum: int = 0, maximum: in
         value = int(raw)
     except ValueError:
         raise BadRequest(f"{name} must be a whole number", {name: "must be a whole number"}) from None
-    if value < minimum or (maximum is not None and value > maximum):
+    if value < minimum or value > (MAX_ID if maximum is None else maximum):  # SQLite holds no larger
         raise BadRequest(f"{name} is out of range", {name: "out of range"})
     return value
 

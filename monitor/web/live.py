@@ -255,6 +255,7 @@ class Live:
         config = app.extensions["monitor.config"]
         self.store = store
         self.socketio = SocketIO(app, async_mode="threading", cors_allowed_origins=list(config.allowed_origins),
+                                 max_http_buffer_size=config.max_socket_message_bytes,
                                  message_queue=config.message_queue, ping_interval=PING_SECONDS,
                                  ping_timeout=PING_SECONDS, async_handlers=False)
         lease = Lease(Path(str(store.path) + ".publisher")) if config.message_queue else None

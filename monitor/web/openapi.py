@@ -17,6 +17,7 @@ from . import schemas
 
 CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")
 ALL_ROLES = ("nurse", "clinician", "admin")
+MAX_ID = 2**63 - 1  # SQLite's largest integer; the app's `int` converter matches no larger id (404)
 
 
 def openapi_path(rule: str) -> str:
@@ -64,7 +65,7 @@ class Api:
         path = openapi_path(self.prefix + rule)
         parameters = [
             {"name": name, "in": "path", "required": True,
-             "schema": {"type": "integer", "minimum": 0} if conv == "int" else {"type": "string"}}
+             "schema": {"type": "integer", "minimum": 0, "maximum": MAX_ID} if conv == "int" else {"type": "string"}}
             for conv, name in CONVERTER.findall(rule)
         ] + [
             {"name": name, "in": "query", "required": False, "schema": schema}
@@ -73,6 +74,7 @@ class Api:
         answers = {str(status): {"description": "success",
                                  "content": {content_type: {"schema": response or {}}}}}
         codes = set(errors) | ({400, 422} if body else set()) | ({401, 403} if not public else set())
+        codes |= ({404} if "<" in rule else set()) | ({400} if query else set())  # no such record; bad query
         for code in sorted(codes):
             answers[str(code)] = {"description": schemas.ERROR_TEXT[code],
                                   "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}

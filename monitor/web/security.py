@@ -6,6 +6,7 @@ error pages, static files and the Socket.IO transport carry them as well as the 
 from __future__ import annotations
 
 from flask import Flask, jsonify, request
+from werkzeug.routing import IntegerConverter
 
 from ..config import Config
 
@@ -26,7 +27,8 @@ CACHEABLE_PREFIX = "/static/"
 
 
 def init_app(app: Flask, config: Config) -> None:
-    """Cookie flags and body limits; call before the other request hooks so limits apply first."""
+    """Cookie flags, body limits and bounded ids; call before the blueprints are registered and
+    before the other request hooks, so the limits apply first."""
     app.config.update(
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -34,9 +36,18 @@ def init_app(app: Flask, config: Config) -> None:
         MAX_CONTENT_LENGTH=config.max_upload_bytes,
         MAX_FORM_MEMORY_SIZE=config.max_request_bytes,
     )
+    app.url_map.converters["int"] = RecordId
     app.extensions["monitor.body_limits"] = (config.max_request_bytes, config.max_upload_bytes)
     app.before_request(limit_body)
     app.register_error_handler(413, too_large)
+
+
+class RecordId(IntegerConverter):
+    """`<int:...>` in every route: an id SQLite can hold, so a huge one is 404, never an overflow."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def limit_body() -> None:
