@@ -14,7 +14,7 @@ def sign_in(client, role: str) -> str:
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     response = client.post("/login", data={"username": role, "password": PASSWORDS[role], "csrf_token": token})
     assert response.status_code == 302, response.get_data(as_text=True)
-    home = client.get("/").get_data(as_text=True)
+    home = client.get("/reports").get_data(as_text=True)
     return re.search(r'<meta name="csrf-token" content="([^"]+)"', home).group(1)
 
 

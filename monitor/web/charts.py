@@ -45,7 +45,10 @@ def trend_chart(vitals: list[dict], transitions: list[dict], zone: tzinfo) -> di
                           "path": " ".join(f"{px},{py}" for px, py in points)})
     step = 20 if high - low <= 200 else 40
     y_ticks = [{"value": v, "y": y(v)} for v in range(low, high + 1, step)]
-    x_ticks = [{"label": m.astimezone(zone).strftime("%H:%M"), "x": x(m)} for m in time_ticks(start, end)]
+    ticks = time_ticks(start, end)
+    x_ticks = [{"label": m.astimezone(zone).strftime("%H:%M"), "x": x(m),
+                "anchor": "start" if i == 0 else "end" if i == len(ticks) - 1 else "middle"}
+               for i, m in enumerate(ticks)]
     markers = [{"label": MARKED_STATES[t["to"]], "x": x(parse_stored(t["at"]))} for t in transitions
                if t["to"] in MARKED_STATES and start <= parse_stored(t["at"]) <= end]
     return {"width": WIDTH, "height": HEIGHT, "left": LEFT, "top": TOP, "right": WIDTH - RIGHT,

@@ -5,7 +5,7 @@ from functools import wraps
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 
-from .. import (events, instruments, record, reports, rems, rulesets, sessions, side_effects, users,
+from .. import (alert_rules, events, instruments, record, reports, rems, rulesets, side_effects, users,
                 validation)
 from ..errors import NotFound
 from ..timeutil import iso, parse_stored
@@ -54,9 +54,16 @@ def audited_read(entity: str, entity_id: int, session_id: int | None = None) -> 
 @blueprint.route("/")
 @login_required
 def dashboard():
-    db = store().db
-    active = [record.session_summary(db, i) for i in sessions.list_ids(db, "active")]
-    return render_template("dashboard.html", sessions=active)
+    """The central station; its picture as JSON when asked (the page's own refresh)."""
+    from flask import jsonify
+
+    from .. import dashboard as central_station
+
+    picture = central_station.picture(store().db, g.user)
+    audited_read("dashboard", None)
+    if request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json":
+        return jsonify(picture)
+    return render_template("dashboard.html", picture=picture)
 
 
 # What the pages show, as data.
@@ -82,8 +89,10 @@ DURATIONS = (("infusion", "Infusion (pauses excluded)"), ("paused", "Paused"),
              ("observation", "Observation (first dose to discharge)"), ("total", "Total (baseline to discharge)"))
 VITALS_FORM = ("hr", "sbp", "dbp", "spo2", "rr", "temp_c", "moaas", "pain")  # contract §4 tab order
 VITALS_MORE = ("etco2", "o2_lpm")
-FLOWSHEET = ("hr", "sbp", "dbp", "map", "spo2", "rr", "temp_c", "o2_lpm", "consciousness", "moaas", "pain")
-COLUMN_LABELS = {"map": ("MAP", "mmHg")}
+FLOWSHEET = ("hr", "sbp", "dbp", "map", "spo2", "rr", "temp_c", "etco2", "o2_lpm", "consciousness", "moaas", "pain")
+BEDSIDE_COLUMNS = VITALS_FORM  # the bedside table shows what the form takes; the printed record shows all
+COLUMN_LABELS = {"map": ("MAP", "mmHg"), "temp_c": ("Temp", "°C"), "o2_lpm": ("O2", "L/min"),
+                 "consciousness": ("ACVPU", "")}  # short table headings; forms use the validation labels
 QUICK_SIDE_EFFECTS = ("nausea", "vomiting", "dissociation", "dizziness", "headache", "anxiety", "sedation",
                       "hypertension", "blurred_vision")
 MEDICATION_FLAGS = {"benzodiazepines": "Benzodiazepines", "sedative_hypnotics": "Non-benzodiazepine sedative hypnotics",
@@ -143,11 +152,14 @@ def instrument_forms() -> list[dict]:
 
 
 def field_label(name: str) -> tuple[str, str]:
-    """A vitals field's label and unit, from the validation table (MAP is computed, so listed here)."""
-    if name in COLUMN_LABELS:
-        return COLUMN_LABELS[name]
+    """A vitals field's label and unit, from the validation table."""
     bounds = validation.BOUNDS[name]
     return bounds.label, bounds.unit
+
+
+def column_label(name: str) -> tuple[str, str]:
+    """A vitals column's heading and unit: short where the form's label is long (MAP is computed)."""
+    return COLUMN_LABELS.get(name) or field_label(name)
 
 
 def kind_label(kind: str) -> str:
@@ -180,7 +192,8 @@ def number_filter(value) -> str:
 
 @blueprint.app_context_processor
 def page_globals() -> dict:
-    return {"clinic_zone": getattr(zone(), "key", "UTC"), "field_label": field_label, "kind_label": kind_label,
+    return {"clinic_zone": getattr(zone(), "key", "UTC"), "field_label": field_label,
+            "column_label": column_label, "kind_label": kind_label,
             "state_labels": STATE_LABELS}
 
 
@@ -212,7 +225,7 @@ def panels(whole: dict) -> dict:
         "durations": [(key, label, whole["durations"][key]) for key, label in DURATIONS],
         "latest_bp": latest_bp,
         "last_seq": events.last_seq(db),
-        "flowsheet": FLOWSHEET,
+        "flowsheet": BEDSIDE_COLUMNS,
     }
 
 
@@ -252,8 +265,15 @@ def bedside_panels(session_id):
 def printable_record(session_id):
     whole = session_or_404(session_id)
     chart = charts.trend_chart(whole["vitals"], whole["transitions"], zone())
-    return render_template("record.html", s=whole, view=panels(whole), chart=chart,
+    view = panels(whole) | {"flowsheet": flowsheet_columns(whole["vitals"])}
+    return render_template("record.html", s=whole, view=view, chart=chart,
                            medication_flags=MEDICATION_FLAGS, now=iso(store().now()))
+
+
+def flowsheet_columns(vitals: list[dict]) -> tuple[str, ...]:
+    """The printed flowsheet's columns: HR, BP and SpO2 always, the others when the session has them."""
+    always = ("hr", "sbp", "dbp", "map", "spo2")
+    return tuple(c for c in FLOWSHEET if c in always or any(v.get(c) is not None for v in vitals))
 
 
 # Check-in.
@@ -287,10 +307,47 @@ def clinic_reports():
     return render_template("reports.html", report=figures)
 
 
+RULE_TITLES = {"bp_high": "High BP", "bp_rise": "BP rise over baseline", "sbp_low": "Low SBP", "hr": "Heart rate",
+               "spo2": "SpO2", "rr": "Respiratory rate", "temp": "Temperature", "sedation": "Sedation",
+               "news2": "NEWS2", "vitals_overdue": "Vitals overdue (minutes)", "baseline_bp": "Baseline BP at start",
+               "infusion_overtime": "Infusion overtime (minutes)", "early_discharge": "Esketamine observation (minutes)",
+               "reraise_after_minutes": "Raise an acknowledged alert again after (minutes)",
+               "max_silence_minutes": "Longest silence (minutes)"}
+COMPARISON_WORDS = {"above": ">", "at_least": "≥", "below": "<", "at_most": "≤"}
+
+
+def threshold_settings(rules: dict) -> list[dict]:
+    """Every number of the rules in force as a labelled setting, grouped by rule; `path` names it in the JSON."""
+    groups = []
+    for key, rule in rules.items():
+        settings = [{"path": ".".join((key, *path)), "label": setting_label(path), "value": value}
+                    for path, value in number_leaves(rule)]
+        if settings:
+            groups.append({"key": key, "title": RULE_TITLES.get(key, kind_label(key)), "settings": settings})
+    return groups
+
+
+def number_leaves(node, path: tuple[str, ...] = ()):
+    if isinstance(node, dict):
+        for name, child in node.items():
+            yield from number_leaves(child, (*path, name))
+    elif isinstance(node, (int, float)) and not isinstance(node, bool):
+        yield path, node
+
+
+def setting_label(path: tuple[str, ...]) -> str:
+    """("hr", "medium", "hr", "above") reads "medium: HR >"; a bare setting reads as its own name."""
+    if len(path) == 3 and path[2] in COMPARISON_WORDS:
+        priority, measure, comparison = path
+        return f"{priority}: {alert_rules.LABELS.get(measure, measure)} {COMPARISON_WORDS[comparison]}"
+    return " ".join(part.replace("_", " ") for part in path) or "value"
+
+
 @blueprint.route("/admin")
 @roles_required("admin", "clinician")
 def admin():
     db = store().db
     listed = users.list_all(db) if g.user["role"] == "admin" else []
-    return render_template("admin.html", users=listed, roles=users.ROLES, rules=rulesets.in_force(db),
-                           versions=rulesets.versions(db))
+    rules = rulesets.in_force(db)
+    return render_template("admin.html", users=listed, roles=users.ROLES, rules=rules,
+                           settings=threshold_settings(rules), versions=rulesets.versions(db))
