@@ -187,7 +187,12 @@ def minutes_filter(value: float | None) -> str:
 
 @blueprint.app_template_filter("num")
 def number_filter(value) -> str:
-    return "–" if value is None or value == "" else str(value)
+    """A value as a monitor shows it: 122, not 122.0; a dash when there is none."""
+    if value is None or value == "":
+        return "–"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 @blueprint.app_context_processor

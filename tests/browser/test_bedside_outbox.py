@@ -1,0 +1,99 @@
+"""Nothing typed is lost: a save that cannot reach the server is kept on the device, shown as not saved
+yet, sent again when the server answers, and stored exactly once."""
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from .conftest import login
+from .support import LiveApi, ago, minute_now, start_server, watched_page
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    yield from start_server(tmp_path_factory)
+
+
+def infusing_session(api, t) -> int:
+    session = api.session(chair="5")
+    api.to(session["id"], "baseline", ago(30, t))
+    api.to(session["id"], "infusing", ago(25, t))
+    return session["id"]
+
+
+def waiting(page) -> list:
+    return page.evaluate("JSON.parse(localStorage.getItem('monitor.outbox.v1') || '[]')")
+
+
+def test_saves_made_while_the_server_is_stopped_are_kept_and_stored_exactly_once_after_it_restarts(browser, server):
+    api = LiveApi(server)
+    t = minute_now()
+    session_id = infusing_session(api, t)
+    with watched_page(browser, server) as page:
+        login(page, "nurse")
+        page.goto(f"/sessions/{session_id}")
+        server.stop()
+
+        form = page.locator("#vitals-form")
+        form.get_by_label("HR").fill("88")
+        form.get_by_label("SBP").fill("131")
+        form.get_by_label("DBP").fill("84")
+        form.get_by_role("button", name="Save vitals").click()
+        expect(form.locator(".form-status")).to_have_text(
+            "Not saved yet: kept on this device and sent when the server answers.")
+        effect = page.locator("#side-effect-form")
+        effect.get_by_role("button", name="Headache").click()
+        effect.get_by_label("Mild").check()
+        effect.get_by_role("button", name="Record side effect").click()
+
+        outbox = page.locator("#outbox")
+        expect(outbox).to_be_visible()
+        expect(outbox.locator("li")).to_have_count(2)
+        expect(outbox.locator("li").first).to_contain_text("Chair 5 vitals")
+        expect(outbox.locator("li").first).to_contain_text("HR 88, BP 131/84: not saved yet")
+        expect(outbox.locator("li").nth(1)).to_contain_text("Chair 5 side effect: mild headache: not saved yet")
+        kept = waiting(page)
+        assert [(e["url"], e["state"]) for e in kept] == [
+            (f"/api/sessions/{session_id}/vitals", "waiting"), (f"/api/sessions/{session_id}/side-effects", "waiting")]
+        assert kept[0]["body"]["hr"] == 88 and kept[0]["body"]["taken_at"].endswith("Z")
+
+        page.wait_for_timeout(3000)  # at least one retry fails while the server is down
+        server.start()
+        expect(outbox).to_be_hidden(timeout=30_000)
+        assert waiting(page) == []
+        expect(page.locator("[data-panel=vitals] .vitals-row [data-field=hr]")).to_have_text(["88"])
+        expect(page.locator("[data-panel=effects] tbody tr")).to_contain_text("Headache")
+
+    record = api.record(session_id)
+    assert [(v["hr"], v["sbp"], v["dbp"]) for v in record["vitals"]] == [(88, 131, 84)]
+    assert [(e["kind"], e["severity"]) for e in record["side_effects"]] == [("headache", "mild")]
+    assert record["vitals"][0]["taken_at"] == kept[0]["body"]["taken_at"][:23] + "Z"
+
+
+def test_a_save_whose_answer_is_lost_on_the_way_back_is_stored_once_when_sent_again(browser, server):
+    api = LiveApi(server)
+    t = minute_now()
+    session_id = infusing_session(api, t)
+    keys = []
+
+    def reaches_the_server_but_the_answer_is_lost(route):
+        keys.append(route.request.headers.get("idempotency-key"))
+        if len(keys) == 1:
+            route.fetch()  # the server stores it…
+            route.abort("connectionreset")  # …and the page never hears back
+        else:
+            route.continue_()
+
+    with watched_page(browser, server) as page:
+        login(page, "nurse")
+        page.goto(f"/sessions/{session_id}")
+        page.route(f"**/api/sessions/{session_id}/vitals", reaches_the_server_but_the_answer_is_lost)
+        form = page.locator("#vitals-form")
+        form.get_by_label("HR").fill("91")
+        form.get_by_label("SpO2").fill("96")
+        form.get_by_role("button", name="Save vitals").click()
+        expect(page.locator("#outbox")).to_be_hidden(timeout=30_000)
+        expect(page.locator("[data-panel=vitals] .vitals-row [data-field=hr]")).to_have_text(["91"])
+
+    assert len(keys) >= 2 and len(set(keys)) == 1 and keys[0]
+    assert [(v["hr"], v["spo2"]) for v in api.record(session_id)["vitals"]] == [(91, 96)]
