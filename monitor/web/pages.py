@@ -5,8 +5,7 @@ from functools import wraps
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 
-from .. import (alert_rules, events, instruments, record, reports, rems, rulesets, side_effects, users,
-                validation)
+from .. import alert_rules, events, instruments, record, rems, reports, rulesets, side_effects, users, validation
 from ..errors import NotFound
 from ..timeutil import iso, parse_stored
 from . import charts
@@ -315,7 +314,8 @@ def clinic_reports():
 RULE_TITLES = {"bp_high": "High BP", "bp_rise": "BP rise over baseline", "sbp_low": "Low SBP", "hr": "Heart rate",
                "spo2": "SpO2", "rr": "Respiratory rate", "temp": "Temperature", "sedation": "Sedation",
                "news2": "NEWS2", "vitals_overdue": "Vitals overdue (minutes)", "baseline_bp": "Baseline BP at start",
-               "infusion_overtime": "Infusion overtime (minutes)", "early_discharge": "Esketamine observation (minutes)",
+               "infusion_overtime": "Infusion overtime (minutes)",
+               "early_discharge": "Esketamine observation (minutes)",
                "reraise_after_minutes": "Raise an acknowledged alert again after (minutes)",
                "max_silence_minutes": "Longest silence (minutes)"}
 COMPARISON_WORDS = {"above": ">", "at_least": "≥", "below": "<", "at_most": "≤"}
@@ -356,3 +356,34 @@ def admin():
     rules = rulesets.in_force(db)
     return render_template("admin.html", users=listed, roles=users.ROLES, rules=rules,
                            settings=threshold_settings(rules), versions=rulesets.versions(db))
+
+
+# Records in and out: the import page, the esketamine REMS form and the forms not yet submitted.
+
+PREVIEW_FIELDS = ("hr", "sbp", "dbp", "spo2", "rr", "temp_c", "etco2", "o2_lpm")
+
+
+@blueprint.route("/sessions/<int:session_id>/import")
+@roles_required(*RECORDERS)
+def import_page(session_id):
+    whole = session_or_404(session_id)
+    return render_template("import.html", s=whole, preview_fields=PREVIEW_FIELDS,
+                           max_upload_bytes=current_app.extensions["monitor.config"].max_upload_bytes)
+
+
+@blueprint.route("/sessions/<int:session_id>/rems")
+@login_required
+def rems_form(session_id):
+    """The printable REMS Patient Monitoring Form; rems.js marks it submitted through the API."""
+    try:
+        form = rems.monitoring_form(store().db, session_id, store().now())
+    except NotFound:
+        abort(404)
+    audited_read("rems_form", session_id, session_id)
+    return render_template("rems.html", f=form, due_days=rems.DUE_DAYS)
+
+
+@blueprint.route("/rems")
+@login_required
+def rems_list():
+    return render_template("rems_list.html", rows=rems.pending(store().db, store().now()), due_days=rems.DUE_DAYS)

@@ -60,7 +60,8 @@ PAGES = [
 ]
 
 UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea')]
-  .filter((e) => e.type !== 'hidden' && !e.labels.length && !e.getAttribute('aria-label') && !e.getAttribute('aria-labelledby'))
+  .filter((e) => e.type !== 'hidden' && !e.labels.length)
+  .filter((e) => !e.getAttribute('aria-label') && !e.getAttribute('aria-labelledby'))
   .map((e) => e.name || e.id)"""
 
 

@@ -56,7 +56,8 @@ def test_amending_from_the_table_keeps_the_original_struck_through(browser, serv
         expect(original.get_by_role("button", name="Amend")).to_have_count(0)
         expect(amendment.locator("[data-field=sbp]")).to_have_text("132")
         expect(amendment.locator(".status")).to_have_text("Amendment (transcription error)")
-        assert amendment.locator("[data-field=sbp]").evaluate("cell => getComputedStyle(cell).textDecorationLine") == "none"
+        assert amendment.locator("[data-field=sbp]").evaluate(
+            "cell => getComputedStyle(cell).textDecorationLine") == "none"
 
         page.get_by_role("button", name=f"Void vitals at {clock}").click()
         void = page.locator("#void-dialog")
@@ -82,7 +83,8 @@ def test_an_impossible_value_shows_the_fields_message_and_keeps_what_was_typed(b
         form.get_by_label("Temperature").fill("98.6")
         form.get_by_role("button", name="Save vitals").click()
         expect(form.locator("#v-hr-error")).to_have_text("HR must be above 0 and at most 300 /min")
-        expect(form.locator("#v-temp_c-error")).to_have_text("Temperature 98.6 looks like °F; send it as temp_f or in °C")
+        expect(form.locator("#v-temp_c-error")).to_have_text(
+            "Temperature 98.6 looks like °F; send it as temp_f or in °C")
         expect(form.get_by_label("HR")).to_have_value("400")
         expect(form.get_by_label("HR")).to_have_attribute("aria-invalid", "true")
         expect(form.get_by_label("HR")).to_be_focused()

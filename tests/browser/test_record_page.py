@@ -68,13 +68,16 @@ def test_the_record_shows_the_whole_session_with_amendments_struck_through(brows
         assert [r.get_attribute("class") for r in rows.all()] == [
             "vitals-row status-current", "vitals-row status-current", "vitals-row status-void",
             "vitals-row status-amended", "vitals-row status-current", "vitals-row status-current"]
-        assert [r.locator("[data-field=sbp]").inner_text() for r in rows.all()] == ["126", "144", "–", "183", "138", "128"]
+        assert [r.locator("[data-field=sbp]").inner_text() for r in rows.all()] == [
+            "126", "144", "–", "183", "138", "128"]
         for struck in (rows.nth(2), rows.nth(3)):
-            assert struck.locator("[data-field=hr]").evaluate("c => getComputedStyle(c).textDecorationLine") == "line-through"
+            decoration = struck.locator("[data-field=hr]").evaluate("c => getComputedStyle(c).textDecorationLine")
+            assert decoration == "line-through"
         expect(rows.nth(2).locator(".status")).to_have_text("Void: probe slipped")
         expect(rows.nth(4).locator(".status")).to_have_text("Amendment (typed 183 for 138)")
         headings = page.locator(".flowsheet thead th").all_inner_texts()
-        assert headings[:8] == ["Time", "HR\n/min", "SBP\nmmHg", "DBP\nmmHg", "MAP\nmmHg", "SpO2\n%", "RR\n/min", "Temp\n°C"]
+        assert headings[:8] == [
+            "Time", "HR\n/min", "SBP\nmmHg", "DBP\nmmHg", "MAP\nmmHg", "SpO2\n%", "RR\n/min", "Temp\n°C"]
 
         rems = page.locator(".rems-form")
         figures = dict(zip(rems.locator("dt").all_inner_texts(), rems.locator("dd").all_inner_texts()))
