@@ -5,6 +5,8 @@ error pages, static files and the Socket.IO transport carry them as well as the 
 """
 from __future__ import annotations
 
+import json
+
 from flask import Flask, jsonify, request
 from werkzeug.routing import IntegerConverter
 
@@ -97,6 +99,28 @@ class SecurityHeaders:
         return self.wsgi_app(environ, start)
 
 
+class SocketMessageLimit:
+    """WSGI wrapper: a Socket.IO long-polling post over the message limit is answered 413 before
+    Engine.IO reads it (over a websocket, Engine.IO itself closes the socket on such a message)."""
+
+    def __init__(self, wsgi_app, limit: int, path: str = "/socket.io/"):
+        self.wsgi_app, self.limit, self.path = wsgi_app, limit, path
+
+    def __call__(self, environ, start_response):
+        if environ.get("PATH_INFO", "").startswith(self.path) and environ.get("REQUEST_METHOD") == "POST":
+            try:
+                length = int(environ.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                length = self.limit + 1
+            if length > self.limit:
+                body = json.dumps({"error": {"code": "too_large", "fields": {},
+                                             "message": f"a socket message is limited to {self.limit} bytes"}})
+                start_response("413 Request Entity Too Large", [("Content-Type", "application/json"),
+                                                                ("Content-Length", str(len(body)))])
+                return [body.encode()]
+        return self.wsgi_app(environ, start_response)
+
+
 def wrap(app: Flask, config: Config) -> None:
-    """Put the header wrapper outermost; call last in the factory, after the live stream wraps the app."""
-    app.wsgi_app = SecurityHeaders(app.wsgi_app, config.tls)
+    """Put the wrappers outermost; call last in the factory, after the live stream wraps the app."""
+    app.wsgi_app = SecurityHeaders(SocketMessageLimit(app.wsgi_app, config.max_socket_message_bytes), config.tls)
