@@ -133,5 +133,102 @@ def audit_verify() -> None:
     click.echo(f"audit chain ok: {checked} entries")
 
 
+def acting_as(store: Store, name: str | None):
+    """The user a command acts as (--user), or the system itself."""
+    if name is None:
+        return SYSTEM
+    found = users.by_name(store.db, name)
+    if found is None or found["disabled"]:
+        raise click.ClickException(f"no enabled user {name}")
+    return users.actor_for(found)
+
+
+@main.command("import", help="Import observations from a CSV, HL7 v2 (ORU^R01) or FHIR R4 file into a session, "
+              "with a progress bar on standard error; the import report is printed on standard output as JSON.")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--session", "session_id", type=int, required=True, help="The session to import into.")
+@click.option("--format", "format_", type=click.Choice(["csv", "hl7", "fhir"]),
+              help="The file's format (default: detected from its content).")
+@click.option("--dry-run", is_flag=True, help="Check the file and print the report; store nothing.")
+@click.option("--skip-invalid", is_flag=True, help="Store the valid readings even when some values are rejected.")
+@click.option("--confirm", is_flag=True, help="Store unusual values (CLINICAL.md §2) too.")
+@click.option("--align-start", metavar="TIME", help="Move every time so the first reading lands at TIME (ISO 8601; "
+              "without an offset in MONITOR_TIMEZONE): for de-identified files.")
+@click.option("--user", metavar="NAME", help="Record the import as this user (default: the system).")
+def import_command(file: Path, session_id: int, format_: str | None, dry_run: bool, skip_invalid: bool,
+                   confirm: bool, align_start: str | None, user: str | None) -> None:
+    import json
+
+    from . import imports
+    from .errors import ApiError
+
+    cfg, store = open_store()
+    actor = acting_as(store, user)
+    bar = ProgressBar()
+    try:
+        options = imports.options_from({"format": format_, "align_start": align_start}, zone=cfg.timezone,
+                                       now=store.now())
+        options = imports.Options(format=options.format, align_start=options.align_start, dry_run=dry_run,
+                                  skip_invalid=skip_invalid, confirm=confirm)
+        report = imports.run(store, session_id, file.read_bytes(), actor=actor, zone=cfg.timezone,
+                             options=options, progress=bar.show)
+    except ApiError as error:
+        bar.close()
+        click.echo(json.dumps(error.to_json(), indent=2, ensure_ascii=False))
+        raise click.ClickException(error.message) from None
+    bar.close()
+    click.echo(json.dumps(report, indent=2, ensure_ascii=False))
+
+
+class ProgressBar:
+    """An import's progress on standard error: one tqdm bar, its label the stage (checking, storing)."""
+
+    def __init__(self):
+        self.bar = None
+
+    def show(self, stage: str, done: int, total: int) -> None:
+        from tqdm import tqdm
+
+        if stage == "reading":
+            return
+        if self.bar is None:
+            self.bar = tqdm(total=total, unit=" readings", file=sys.stderr, mininterval=0.2, dynamic_ncols=True)
+        self.bar.set_description(stage, refresh=False)
+        self.bar.total, self.bar.n = total, done
+        self.bar.refresh()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+@main.command("export", help="Export one session: its vitals as CSV, or the whole session as a FHIR R4 Bundle "
+              "(JSON), to FILE or standard output.")
+@click.argument("session_id", type=int)
+@click.option("--format", "format_", type=click.Choice(["csv", "fhir"]), required=True, help="csv or fhir")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file instead of standard output.")
+@click.option("--user", metavar="NAME", help="Record the export in the audit trail as this user (default: the "
+              "system).")
+def export_command(session_id: int, format_: str, output: Path | None, user: str | None) -> None:
+    from . import exports
+    from .errors import ApiError
+
+    _, store = open_store()
+    actor = acting_as(store, user)
+    try:
+        text, _ = exports.export(store.db, session_id, format_, store.now())
+    except ApiError as error:
+        raise click.ClickException(error.message) from None
+    with store.write(actor) as tx:
+        tx.audit("export", "session", session_id, session_id=session_id, after={"format": format_})
+    if output is None:
+        click.echo(text, nl=not text.endswith("\n"))
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"session {session_id} written to {output} ({format_})", err=True)
+
+
 if __name__ == "__main__":
     main()

@@ -246,10 +246,23 @@ NEWS2_INDEXES = "".join(
     for p in ("rr", "spo2", "o2_lpm", "sbp", "hr", "consciousness", "temp_c")
 )
 
+# The esketamine REMS Patient Monitoring Form of a session, marked submitted (insert-only: once).
+REMS_SUBMISSIONS = """
+CREATE TABLE IF NOT EXISTS rems_submissions (
+    id INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL UNIQUE REFERENCES sessions(id),
+    submitted_at TEXT NOT NULL,
+    reference TEXT,
+    entered_at TEXT NOT NULL,
+    entered_by INTEGER REFERENCES users(id)
+);
+""" + insert_only_triggers("rems_submissions")
+
 MIGRATIONS: list[str] = [
     CORE + "".join(insert_only_triggers(t) for t in INSERT_ONLY),
     ALERTS,
     NEWS2_INDEXES,
+    REMS_SUBMISSIONS,
 ]
 
 

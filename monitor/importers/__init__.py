@@ -10,17 +10,18 @@ ships to FHIR 4.0.1) checks FHIR resources, lxml reads XML, the csv module reads
 from __future__ import annotations
 
 from datetime import tzinfo
+from importlib import import_module
 
 from ..errors import BadRequest
-from .csv_format import parse_csv
 from .detect import detect_format
-from .fhir_format import parse_fhir
-from .hl7_format import parse_hl7
 from .model import ParsedFile, Reading, empty
 
 __all__ = ["FORMATS", "ParsedFile", "Reading", "detect_format", "parse"]
 
-FORMATS = {"csv": parse_csv, "hl7": parse_hl7, "fhir": parse_fhir}
+# format -> (module, function); imported on first use, so a CSV import does not load the FHIR
+# models (a quarter of a second) nor the HL7 library.
+FORMATS = {"csv": ("csv_format", "parse_csv"), "hl7": ("hl7_format", "parse_hl7"),
+           "fhir": ("fhir_format", "parse_fhir")}
 
 
 def parse(data: bytes, *, format: str | None = None, tz: tzinfo) -> ParsedFile:
@@ -35,7 +36,8 @@ def parse(data: bytes, *, format: str | None = None, tz: tzinfo) -> ParsedFile:
     if not data.strip():
         return empty(format or "csv", "line 1", "the file is empty")
     format = format or detect_format(data)
-    parsed = FORMATS[format](data, tz)
+    module, function = FORMATS[format]
+    parsed = getattr(import_module(f".{module}", __name__), function)(data, tz)
     if not (parsed.readings or parsed.skipped or parsed.rejected):
         parsed.skipped.append({"where": "line 1", "reason": "the file holds no vital-sign values"})
     return parsed
