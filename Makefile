@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export MONITOR_DB ?= sessions.db
 
-.PHONY: run test setup assets browser clean lint
+.PHONY: run test setup assets browser clean lint audit
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,8 +29,12 @@ run: setup
 	@echo "Serving on http://$${MONITOR_HOST:-127.0.0.1}:$${MONITOR_PORT:-5000}"
 	$(BIN)/monitor serve
 
-test: setup
+test: setup audit
 	$(BIN)/python -m pytest -q
+
+# Known vulnerabilities in the installed packages (pip-audit; exceptions in docs/SECURITY.md).
+audit: setup
+	$(BIN)/python scripts/audit_dependencies.py
 
 lint: setup
 	$(BIN)/ruff check monitor tests bench
