@@ -26,6 +26,7 @@ LOINC_FIELDS: dict[str, tuple[str, int]] = {
     "8310-5": ("temp_c", 0),
     "8331-1": ("temp_c", 1),  # oral
     "3151-8": ("o2_lpm", 0),
+    "19889-5": ("etco2", 0),  # end-tidal CO2 partial pressure
 }
 LOINC_PANELS = {"85354-9", "55284-4", "85353-1"}  # BP panel, its legacy code, the vital-signs panel
 LOINC_NOT_IMPORTED = {

@@ -33,6 +33,9 @@ TEXT_FIELDS = {"consciousness", "note"}
 SERVER_KEPT = "kept by the server, not read from the file"
 NOT_VITAL = "not a vitals field"
 TIME_FIELDS = {"taken_at", "date", "time", "elapsed_s"}
+# A record of this app's CSV export that is not current is history, not a reading to import again.
+NOT_CURRENT = {"amended": "status amended: a later record (its amendment) replaces it",
+               "void": "status void: entered in error"}
 
 UNIT_IN_NAME = re.compile(r"^(.*?)\s*[\[(]\s*([^\])]*?)\s*[\])]\s*$")
 DECIMAL_COMMA = re.compile(r"-?\d+,\d+")
@@ -84,8 +87,9 @@ HEADERS: dict[str, Column] = {
     "moaas": Column("moaas"),
     **names("consciousness avpu acvpu", Column("consciousness")),
     **names("note notes comment", Column("note")),
-    **names("id sessionid enteredat enteredby late source status seq supersedes news2 news2score news2band "
-            "news2single3 news2partial", Column(reason=SERVER_KEPT)),
+    **names("id sessionid enteredat enteredby late source seq supersedes reason amendreason voidreason news2 "
+            "news2score news2band news2single3 news2partial", Column(reason=SERVER_KEPT)),
+    "status": Column("status"),  # this app's own export: only current records are read back
     # Parameters of the Dräger ventilator export (VSCapture).
     "endtidalco2concentration": Column(reason="etCO2 without a unit (% or kPa): the mmHg value is imported"),
     **names("apneaduration apnoeaduration", Column(reason="apnoea duration is " + NOT_VITAL)),
@@ -226,12 +230,13 @@ class WidePlan:
     numbers: tuple = ()  # (index, field, convert or None, label, fallback), best rank first
     texts: tuple = ()  # (index, field)
     pressures: tuple = ()  # (index, label) of "117/82" columns
+    status: int | None = None  # the status column of this app's export
 
 
 def plan_wide(header: list[str], line: int, out: Collector) -> WidePlan:
     """Map each header to a field, noting in the report the columns that are not imported."""
     where = f"line {line}"
-    numbers, texts, pressures, times = [], [], [], {}
+    numbers, texts, pressures, times, status = [], [], [], {}, None
     for index, label in enumerate(header):
         label = label.strip()
         key, unit = header_key(label)
@@ -246,6 +251,8 @@ def plan_wide(header: list[str], line: int, out: Collector) -> WidePlan:
             times.setdefault(column.field, index)
         elif column.field == "bp":
             pressures.append((index, label))
+        elif column.field == "status":
+            status = index
         elif column.field in TEXT_FIELDS:
             texts.append((index, column.field))
         else:
@@ -257,7 +264,7 @@ def plan_wide(header: list[str], line: int, out: Collector) -> WidePlan:
             numbers.append((column.rank, index, column.field, convert, label))
     numbers.sort(key=lambda spec: spec[0])
     plan = WidePlan(line, len(header), numbers=with_fallbacks(numbers, where, out), texts=tuple(texts),
-                    pressures=tuple(pressures))
+                    pressures=tuple(pressures), status=status)
     settle_time_columns(plan, times, line)
     return plan
 
@@ -300,6 +307,9 @@ def read_wide(reader, plan: WidePlan, clock: Clock, out: Collector) -> None:
         where = f"line {reader.line_num}"
         if len(row) > width and any(text.strip() for text in row[width:]):
             raise malformed(f"{where}: {len(row)} cells, but the header on line {plan.header_line} has {width}")
+        if plan.status is not None and (state := cell(row, plan.status).lower()) in NOT_CURRENT:
+            out.skip(where, NOT_CURRENT[state])
+            continue
         values = {}
         for index, field, convert, label, fallback in numbers:
             if fallback and field in values:
@@ -505,7 +515,7 @@ class Meaning:
 def parameter_meaning(name: str, unit: str) -> Meaning:
     key, bracket_unit = header_key(name)
     column = HEADERS.get(key)
-    if column is None or column.field in TIME_FIELDS or column.field in TEXT_FIELDS or column.field == "bp":
+    if column is None or column.field in TIME_FIELDS or column.field in TEXT_FIELDS or column.field in ("bp", "status"):
         return Meaning(skip=f"{name} is {NOT_VITAL}")
     if not column.field:
         return Meaning(skip=f"{name}: {column.reason or NOT_VITAL}")
