@@ -6,6 +6,7 @@ import {
   showDialogErrorsOrStatus,
 } from './forms.js';
 import { Outbox, mountOutbox } from './outbox.js';
+import { connectLive } from './live.js';
 
 const root = document.getElementById('bedside');
 const sessionId = root.dataset.sessionId;
@@ -13,7 +14,6 @@ const chair = root.dataset.chair;
 const zone = document.body.dataset.timezone;
 const role = document.body.dataset.role;
 const api = `/api/sessions/${sessionId}`;
-const POLL_MS = 5000;
 const NUMBERS = ['hr', 'sbp', 'dbp', 'spo2', 'rr', 'temp_c', 'moaas', 'pain', 'etco2', 'o2_lpm'];
 const LABELS = { hr: 'HR', sbp: 'SBP', dbp: 'DBP', spo2: 'SpO2', rr: 'RR', temp_c: 'Temp', moaas: 'MOAA/S', pain: 'Pain', etco2: 'EtCO2', o2_lpm: 'O2' };
 
@@ -57,16 +57,27 @@ function applyState() {
   for (const element of document.querySelectorAll('[data-when-unlocked]')) element.hidden = locked;
 }
 
-// Changes made elsewhere (another device, an import, the alert engine) arrive through the event log.
-async function poll() {
-  const result = await send('GET', `/api/events?since=${lastSeq}&session_id=${sessionId}&limit=100`);
-  if (result.ok) {
-    const seen = lastSeq;
-    lastSeq = Math.max(lastSeq, result.data.last_seq);
-    if (result.data.events.length && result.data.events.some((e) => e.seq > seen)) await refresh();
-    if (outbox.entries().length) outbox.flush();
+// Changes made elsewhere (another device, an import, the alert engine) arrive on the live stream;
+// an event the panels already show (this page's own saves refresh them at once) is skipped.
+let refreshTimer = null;
+function onEvent(event) {
+  if (event.seq <= lastSeq) return;
+  clearTimeout(refreshTimer);
+  refreshTimer = setTimeout(refresh, 150);
+}
+
+function onStatus(state, detail) {
+  const line = document.getElementById('connection');
+  if (state === 'live') {
+    line.hidden = true;
+    outbox.flush(); // the server answers again: send what is waiting
+  } else if (state === 'disconnected') {
+    line.textContent = `Connection lost since ${clinicClock(detail.toISOString(), zone)}: what you save is kept on this device and sent when the server answers.`;
+    line.hidden = false;
+  } else if (state === 'refused') {
+    line.textContent = 'Signed out: sign in again to send what is kept on this device.';
+    line.hidden = false;
   }
-  setTimeout(poll, POLL_MS);
 }
 
 // ---- helpers -------------------------------------------------------------------------------
@@ -618,4 +629,4 @@ if (addendumForm) {
 mountOutbox(document.getElementById('outbox'), outbox);
 outbox.onChange((change) => { if (change.type === 'sent' && change.entry.sessionId === sessionId) refresh(); });
 applyState();
-setTimeout(poll, POLL_MS);
+connectLive({ scope: { session_id: Number(sessionId) }, since: lastSeq, onEvent, onStatus, onReload: refresh });

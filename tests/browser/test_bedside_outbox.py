@@ -33,6 +33,7 @@ def test_saves_made_while_the_server_is_stopped_are_kept_and_stored_exactly_once
         login(page, "nurse")
         page.goto(f"/sessions/{session_id}")
         server.stop()
+        expect(page.locator("#connection")).to_contain_text("Connection lost since")
 
         form = page.locator("#vitals-form")
         form.get_by_label("HR").fill("88")
@@ -60,6 +61,7 @@ def test_saves_made_while_the_server_is_stopped_are_kept_and_stored_exactly_once
         page.wait_for_timeout(3000)  # at least one retry fails while the server is down
         server.start()
         expect(outbox).to_be_hidden(timeout=30_000)
+        expect(page.locator("#connection")).to_be_hidden()
         assert waiting(page) == []
         expect(page.locator("[data-panel=vitals] .vitals-row [data-field=hr]")).to_have_text(["88"])
         expect(page.locator("[data-panel=effects] tbody tr")).to_contain_text("Headache")
@@ -92,6 +94,7 @@ def test_a_save_whose_answer_is_lost_on_the_way_back_is_stored_once_when_sent_ag
         form.get_by_label("HR").fill("91")
         form.get_by_label("SpO2").fill("96")
         form.get_by_role("button", name="Save vitals").click()
+        expect(page.locator("#outbox")).to_contain_text("HR 91, SpO2 96: not saved yet")
         expect(page.locator("#outbox")).to_be_hidden(timeout=30_000)
         expect(page.locator("[data-panel=vitals] .vitals-row [data-field=hr]")).to_have_text(["91"])
 
