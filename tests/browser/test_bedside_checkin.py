@@ -52,7 +52,8 @@ def test_a_returning_patient_is_found_and_a_high_baseline_start_needs_confirming
         page.get_by_label("Text", exact=True).fill("BP rising, patient anxious")
         page.get_by_role("button", name="Call supervisor").click()
         expect(page.locator("#note-form .form-status")).to_contain_text("Supervisor called at")
-        expect(page.locator(".note-escalation")).to_contain_text("Supervisor called to chair 4: BP rising, patient anxious")
+        expect(page.locator(".note-escalation")).to_contain_text(
+            "Supervisor called to chair 4: BP rising, patient anxious")
         expect(page.locator("[data-panel=alerts]")).to_contain_text("Escalation: Supervisor called to chair 4")
 
     record = api.record(session_id)

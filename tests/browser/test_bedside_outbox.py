@@ -100,3 +100,34 @@ def test_a_save_whose_answer_is_lost_on_the_way_back_is_stored_once_when_sent_ag
 
     assert len(keys) >= 2 and len(set(keys)) == 1 and keys[0]
     assert [(v["hr"], v["spo2"]) for v in api.record(session_id)["vitals"]] == [(91, 96)]
+
+
+def test_a_kept_save_the_server_then_questions_stays_on_screen_until_confirmed(browser, server):
+    api = LiveApi(server)
+    t = minute_now()
+    session_id = infusing_session(api, t)
+    attempts = []
+
+    def unreachable_once(route):
+        attempts.append(route.request.post_data_json)
+        if len(attempts) == 1:
+            route.abort("connectionrefused")
+        else:
+            route.continue_()
+
+    with watched_page(browser, server) as page:
+        login(page, "nurse")
+        page.goto(f"/sessions/{session_id}")
+        page.route(f"**/api/sessions/{session_id}/vitals", unreachable_once)
+        form = page.locator("#vitals-form")
+        form.get_by_label("HR").fill("230")
+        form.get_by_role("button", name="Save vitals").click()
+        entry = page.locator("#outbox li")
+        expect(entry).to_contain_text("HR 230: refused: HR 230 is unusual (usual 30–220 /min); confirm to save",
+                                      timeout=20_000)
+        assert api.record(session_id)["vitals"] == []
+        entry.get_by_role("button", name="Confirm and send").click()
+        expect(page.locator("#outbox")).to_be_hidden(timeout=20_000)
+        expect(page.locator("[data-panel=vitals] .vitals-row [data-field=hr]")).to_have_text(["230"])
+    assert [a.get("confirm") for a in attempts] == [None, None, True]
+    assert [v["hr"] for v in api.record(session_id)["vitals"]] == [230]
