@@ -134,12 +134,24 @@ def check(parsed: ParsedFile, *, now: datetime, zone: tzinfo, options: Options,
                                "reading", {"align_start": "is required: the file gives only elapsed times"})
     if readings and options.align_start is not None:
         plan.shift = options.align_start - readings[0].taken_at
-    checker, latest, future = Checker(), now + CLOCK_SKEW, []
-    total = len(readings)
+    checker, latest, future, shift = Checker(), now + CLOCK_SKEW, [], plan.shift
+    plain, checked, source, total = checker.plain, plan.checked, plan.source, len(readings)
     for done, reading in enumerate(readings, 1):
-        taken_at = to_millisecond(reading.taken_at + plan.shift if plan.shift else reading.taken_at)
+        taken_at = reading.taken_at + shift if shift else reading.taken_at
+        if taken_at.microsecond % 1000:
+            taken_at = to_millisecond(taken_at)
         if taken_at > latest:
             future.append((reading, taken_at))
+            continue
+        # The common case inline (a long file's every row): each value already known to pass on its own.
+        try:
+            measures = {name: plain[name][value] for name, value in reading.values.items()}
+        except (KeyError, TypeError):
+            measures = None
+        if measures and None not in measures.values() and (
+                "dbp" not in measures or "sbp" not in measures or measures["dbp"] < measures["sbp"]):
+            checked.append(Checked(reading.where, taken_at, measures, None, import_key(source, reading),
+                                   reading.date_only, False))
         else:
             check_one(plan, checker, reading, taken_at)
         if done % PROGRESS_EVERY == 0:
@@ -212,8 +224,8 @@ class Checker:
 
     A record passes the tiers without confirmation exactly when each of its values does and its
     diastolic is below its systolic (the one rule across fields). Long files repeat their values,
-    so most readings are checked with one dictionary lookup per value; any other reading goes
-    through check_vitals itself, which also words the answer.
+    so most readings are checked with one dictionary lookup per value (`check`, and inline in
+    `imports.check`); any other reading goes through check_vitals itself, which also words the answer.
     """
 
     def __init__(self):
@@ -362,13 +374,9 @@ def store_readings(tx: Transaction, session_id: int, new: list[Checked], source:
     return stored
 
 
-RECORD = ("id", "session_id", "taken_at") + MEASURES + (
-    "map", "news2", "note", "source", "supersedes", "reason", "entered_at", "entered_by", "late", "seq", "status",
-    "void_reason")
-
-
 def batch_rows(tx: Transaction, session_id: int, batch: list[Checked], scores: list, source: str):
-    """The rows to insert and the records as `vitals.get` would show them, built without reading back.
+    """The rows to insert, and the records as `vitals.get` would show them (without their empty fields),
+    built without reading anything back.
 
     The ids are known before the insert: the writer holds the database, and SQLite gives each new
     row the largest id plus one; the seq is the one the batch's event will get.
@@ -377,15 +385,22 @@ def batch_rows(tx: Transaction, session_id: int, batch: list[Checked], scores: l
     first_id = tx.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM vitals").fetchone()[0]
     entered_at, entered_by, username = iso(tx.now), tx.actor.user_id, tx.actor.username
     late_before, mean_of = tx.now - LATE_AFTER, vitals.mean_arterial_pressure
+    common = {"source": source, "entered_at": entered_at, "entered_by": username, "seq": seq, "status": "current"}
     rows, records = [], []
     for vitals_id, item, (score, score_text) in zip(range(first_id, first_id + len(batch)), batch, scores):
-        measures = tuple(map(item.values.get, MEASURES))
+        values = item.values
+        measures = tuple(map(values.get, MEASURES))
         mean = mean_of(measures[SBP], measures[DBP])
         taken_at, late, note = stamp(item.taken_at), item.taken_at < late_before, item.note
         rows.append((session_id, taken_at, *measures, mean, score_text, note, source, entered_at, entered_by, late,
                      seq, item.key))
-        records.append(dict(zip(RECORD, (vitals_id, session_id, taken_at, *measures, mean, score, note, source, None,
-                                         None, entered_at, username, late, seq, "current", None))))
+        record = {"id": vitals_id, "session_id": session_id, "taken_at": taken_at, **values, "news2": score,
+                  "late": late, **common}
+        if mean is not None:
+            record["map"] = mean
+        if note is not None:
+            record["note"] = note
+        records.append(record)
     return rows, records
 
 
@@ -399,60 +414,62 @@ def news2_scores(db, session_id: int, new: list[Checked]) -> list[tuple[dict, st
         " AND taken_at <= ? ORDER BY taken_at, id",
         (session_id, stamp(new[0].taken_at - window), stamp(new[-1].taken_at)))])
     waiting = next(earlier, None)
-    last: dict[str, tuple[datetime, object]] = {}
+    last_time: dict[str, datetime] = {}  # parameter -> when its latest value was taken
+    last_value: dict[str, object] = {}
+    points = [(name, scorer.points[name]) for name in NEWS2_INPUTS]
     out = []
     for item in new:
-        while waiting is not None and waiting[0] <= item.taken_at:
-            moment, stored = waiting
-            last.update((name, (moment, value)) for name, value in zip(NEWS2_INPUTS, stored) if value is not None)
+        moment = item.taken_at
+        while waiting is not None and waiting[0] <= moment:
+            for name, value in zip(NEWS2_INPUTS, waiting[1]):
+                if value is not None:
+                    last_time[name], last_value[name] = waiting[0], value
             waiting = next(earlier, None)
-        values, since = item.values, item.taken_at - window
-        latest = []
-        for name in NEWS2_INPUTS:
+        values, since, key = item.values, moment - window, []
+        for name, known in points:
             value = values.get(name)
             if value is None:
-                seen = last.get(name)
-                value = seen[1] if seen is not None and seen[0] > since else None
+                if name not in last_time or last_time[name] <= since:
+                    key.append(None)
+                    continue
+                value = last_value[name]
             else:
-                last[name] = (item.taken_at, value)
-            latest.append(value)
-        out.append(scorer.score(latest))
+                last_time[name], last_value[name] = moment, value
+            found = known.get(value)
+            key.append(found if found is not None else scorer.point(name, value))
+        out.append(scorer.total(tuple(key)))
     return out
 
 
 class Scorer:
-    """`news2.score` with each parameter's points and each total remembered (a few hundred distinct)."""
+    """`news2.score` with each parameter's points and each total remembered (a few hundred distinct).
+
+    Stored records are scored on SpO2 scale 1 (as `vitals.store` does), where the SpO2 points do not
+    depend on oxygen; the oxygen itself scores as its own parameter.
+    """
 
     def __init__(self):
-        self.points: dict[tuple, int] = {}
+        self.points: dict[str, dict] = {name: {} for name in NEWS2_INPUTS}
         self.totals: dict[tuple, tuple[dict, str]] = {}
 
-    def score(self, latest: list) -> tuple[dict, str]:
-        """(score, its JSON) for the latest value of each of NEWS2_INPUTS (None where missing)."""
-        o2 = latest[NEWS2_INPUTS.index("o2_lpm")]
-        key = tuple(self.point(name, value, o2) for name, value in zip(NEWS2_INPUTS, latest))
-        found = self.totals.get(key)
-        if found is None:
-            found = self.totals[key] = self.compose(key)
-        return found
-
-    def point(self, name: str, value, o2) -> int | None:
-        if value is None:
-            return None
-        key = (name, value, bool(o2)) if name == "spo2" else (name, value)
-        points = self.points.get(key)
-        if points is None:
-            given = {name: value} | ({"o2_lpm": o2} if name == "spo2" else {})
-            points = self.points[key] = news2.parameter_points(given)["o2" if name == "o2_lpm" else name]
+    def point(self, name: str, value) -> int:
+        points = news2.parameter_points({name: value})["o2" if name == "o2_lpm" else name]
+        self.points[name][value] = points
         return points
+
+    def total(self, points: tuple) -> tuple[dict, str]:
+        """(score, its JSON) from the points of each of NEWS2_INPUTS (None where missing)."""
+        found = self.totals.get(points)
+        if found is None:
+            found = self.totals[points] = self.compose(points)
+        return found
 
     @staticmethod
     def compose(points: tuple) -> tuple[dict, str]:
         """The score from the points of each parameter, as news2.score adds them up."""
         given = dict(zip(NEWS2_INPUTS, points))
-        scored = [p for name, p in given.items() if p is not None or name == "o2_lpm"]
-        total = sum(p or 0 for p in scored)
-        result = {"score": total, "band": news2.band_for(total), "single_3": 3 in scored,
+        total = sum(p or 0 for p in points)
+        result = {"score": total, "band": news2.band_for(total), "single_3": 3 in points,
                   "partial": any(given[name] is None for name in news2.REQUIRED)}
         return result, json.dumps(result)
 

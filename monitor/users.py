@@ -1,6 +1,7 @@
 """Users, roles, passwords (argon2id), API tokens (stored only as hashes) and login sessions."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from datetime import datetime, timedelta
@@ -16,8 +17,13 @@ from .timeutil import iso, parse_stored
 ROLES = ("nurse", "clinician", "admin")
 RECORDERS = ("nurse", "clinician")
 hasher = PasswordHasher()  # argon2id with the library's recommended parameters
-# Checked against when the user is unknown, so both answers take the same time.
-_DUMMY_HASH = hasher.hash("not a real password")
+
+
+@functools.cache
+def dummy_hash() -> str:
+    """Checked against when the user is unknown, so both answers take the same time; made on first use,
+    not at import (every `monitor` command imports this module, and hashing is slow by design)."""
+    return hasher.hash("not a real password")
 
 
 def token_hash(token: str) -> str:
@@ -69,7 +75,7 @@ def check_password(db: Database, username: str, password: str) -> dict | None:
     """The user when the password is right and the account enabled; None otherwise (same effort)."""
     user = by_name(db, username)
     try:
-        hasher.verify(user["password_hash"] if user else _DUMMY_HASH, password)
+        hasher.verify(user["password_hash"] if user else dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         return None
     if user is None or user["disabled"]:

@@ -10,7 +10,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from .. import config as config_module
-from .. import logs
+from .. import logs, users
 from ..db import Store
 from ..errors import ApiError
 
@@ -41,8 +41,9 @@ def create_app(config: config_module.Config | None = None, store: Store | None =
     app.extensions.setdefault("monitor.on_user_disabled", lambda user_id: None)
     app.logger.setLevel(logging.INFO)
 
-    from . import api, api_alerts, auth, live, pages, security  # noqa: F401 (api_alerts declares its routes on api)
+    from . import api, api_alerts, api_transfer, auth, live, pages, security  # noqa: F401 (api_* declare routes on api)
 
+    users.dummy_hash()  # made now, so an unknown user's first login takes as long as a known one's
     security.init_app(app, config)
     auth.csrf.init_app(app)
     app.before_request(auth.load_user)
