@@ -53,6 +53,12 @@ API = {
     ("POST", "/api/alerts/{alert_id}/silence"): RECORDERS,
     ("GET", "/api/alert-rules"): EVERYONE,
     ("PUT", "/api/alert-rules"): REVIEWERS,
+    ("POST", "/api/sessions/{session_id}/imports"): RECORDERS,
+    ("GET", "/api/imports/progress"): RECORDERS,
+    ("GET", "/api/sessions/{session_id}/export"): EVERYONE,
+    ("GET", "/api/sessions/{session_id}/rems"): EVERYONE,
+    ("POST", "/api/sessions/{session_id}/rems/submitted"): EVERYONE,
+    ("GET", "/api/rems"): EVERYONE,
 }
 PAGES = {
     ("GET", "/healthz"): PUBLIC,
@@ -67,6 +73,9 @@ PAGES = {
     ("GET", "/patients/<int:patient_id>"): EVERYONE,
     ("GET", "/reports"): EVERYONE,
     ("GET", "/admin"): REVIEWERS,
+    ("GET", "/sessions/<int:session_id>/import"): RECORDERS,
+    ("GET", "/sessions/<int:session_id>/rems"): EVERYONE,
+    ("GET", "/rems"): EVERYONE,
 }
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
