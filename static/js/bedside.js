@@ -36,7 +36,7 @@ async function refresh() {
   const focusId = focused && focused.id;
   for (const element of fresh.querySelectorAll('[data-panel]')) {
     const old = panel(element.dataset.panel);
-    if (old) old.replaceWith(document.importNode(element, true));
+    if (old && old.outerHTML !== element.outerHTML) old.replaceWith(document.importNode(element, true));
   }
   lastSeq = Math.max(lastSeq, Number(panel('state').dataset.lastSeq || 0));
   applyState();

@@ -50,14 +50,12 @@ def test_amending_from_the_table_keeps_the_original_struck_through(browser, serv
         original, amendment = rows.nth(1), rows.nth(2)
         expect(original).to_have_class("vitals-row status-amended")
         expect(original.locator("[data-field=sbp]")).to_have_text("120")
-        assert "line-through" in original.locator("[data-field=sbp]").evaluate(
-            "cell => getComputedStyle(cell).textDecorationLine")
+        expect(original.locator("[data-field=sbp]")).to_have_css("text-decoration-line", "line-through")
         expect(original.locator(".status")).to_have_text("Amended")
         expect(original.get_by_role("button", name="Amend")).to_have_count(0)
         expect(amendment.locator("[data-field=sbp]")).to_have_text("132")
         expect(amendment.locator(".status")).to_have_text("Amendment (transcription error)")
-        assert amendment.locator("[data-field=sbp]").evaluate(
-            "cell => getComputedStyle(cell).textDecorationLine") == "none"
+        expect(amendment.locator("[data-field=sbp]")).to_have_css("text-decoration-line", "none")
 
         page.get_by_role("button", name=f"Void vitals at {clock}").click()
         void = page.locator("#void-dialog")

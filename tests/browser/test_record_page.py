@@ -71,8 +71,7 @@ def test_the_record_shows_the_whole_session_with_amendments_struck_through(brows
         assert [r.locator("[data-field=sbp]").inner_text() for r in rows.all()] == [
             "126", "144", "–", "183", "138", "128"]
         for struck in (rows.nth(2), rows.nth(3)):
-            decoration = struck.locator("[data-field=hr]").evaluate("c => getComputedStyle(c).textDecorationLine")
-            assert decoration == "line-through"
+            expect(struck.locator("[data-field=hr]")).to_have_css("text-decoration-line", "line-through")
         expect(rows.nth(2).locator(".status")).to_have_text("Void: probe slipped")
         expect(rows.nth(4).locator(".status")).to_have_text("Amendment (typed 183 for 138)")
         headings = page.locator(".flowsheet thead th").all_inner_texts()
