@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 from sqlite_utils import Database
 
-from . import alert_rules, rulesets, sessions
+from . import alert_rules, sessions
 from .alert_rules import PRIORITY_RANK, Finding
 from .db import Transaction
 from .errors import Conflict, NotFound, ValidationFailed
@@ -43,6 +43,7 @@ LATEST_MOAAS = (  # MOAA/S from a vitals record or a MOAA/S assessment, whicheve
     " AND instrument = 'moaas' ORDER BY at DESC, id DESC LIMIT 1)) ORDER BY at DESC LIMIT 1) AS moaas")
 LATEST_NEWS2 = ("(SELECT news2 FROM vitals_current WHERE session_id = :session"
                 " ORDER BY taken_at DESC, id DESC LIMIT 1) AS news2")
+PARSED_RULES: dict[str, dict] = {}  # stored rule-set text → parsed rules, read only
 LATEST_SQL = "SELECT " + ", ".join([LATEST_READING.format(m=m) for m in READINGS] + [LATEST_MOAAS, LATEST_NEWS2])
 
 
@@ -189,7 +190,7 @@ def silence(tx: Transaction, alert_id: int, minutes) -> dict:
     alert = get(tx.db, alert_id)
     if alert["state"] == "cleared":
         raise Conflict(f"alert {alert_id} is already cleared")
-    ceiling = rulesets.in_force(tx.db)["max_silence_minutes"]
+    ceiling = ruleset(tx.db)[0]["max_silence_minutes"]
     if not 0 < minutes <= ceiling:
         raise ValidationFailed(f"silence for more than 0 and at most {ceiling:g} minutes",
                                {"minutes": f"must be more than 0 and at most {ceiling:g}"})
@@ -203,7 +204,7 @@ def silence(tx: Transaction, alert_id: int, minutes) -> dict:
 def reraise(tx: Transaction, alert_id: int) -> dict | None:
     """Raise again an acknowledged alert whose condition still holds `reraise_after_minutes` later."""
     alert = get(tx.db, alert_id)
-    after = rulesets.in_force(tx.db)["reraise_after_minutes"]
+    after = ruleset(tx.db)[0]["reraise_after_minutes"]
     if not reraise_due(alert, tx.now, after):
         return None
     tx.execute("UPDATE alerts SET state = 'active', raised_at = ?, acknowledged_by = NULL, acknowledged_at = NULL,"
@@ -229,7 +230,17 @@ def end_silence(tx: Transaction, alert_id: int) -> dict | None:
 # Evaluation, called from the domain inside the triggering transaction
 
 def ruleset(db: Database) -> tuple[dict, int]:
-    return rulesets.in_force(db), rulesets.current_version(db)
+    """The rules in force and their version. The engine only reads them, so each stored version is
+    parsed once per process (this runs on every save) instead of copied on every call."""
+    row = db.execute("SELECT version, rules FROM alert_rule_versions ORDER BY version DESC LIMIT 1").fetchone()
+    if row is None:
+        return alert_rules.DEFAULT_RULES, 0
+    version, text = row
+    if text not in PARSED_RULES:
+        if len(PARSED_RULES) > 32:
+            PARSED_RULES.clear()
+        PARSED_RULES[text] = json.loads(text)
+    return PARSED_RULES[text], version
 
 
 def session_state(db: Database, session_id: int) -> str | None:

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
-from . import alerts, rulesets
+from . import alerts
 from .db import SYSTEM, Store, Transaction
 from .timeutil import iso
 
@@ -26,7 +26,7 @@ def tick(store: Store, now: datetime | None = None) -> int:
     """Run every time-driven rule once at `now`; return how many alerts changed."""
     now = now or store.now()
     db = store.db
-    rules = rulesets.in_force(db)
+    rules, _ = alerts.ruleset(db)
     changed = 0
     for session_id in sessions_to_watch(db):
         if alerts.time_rules_due(db, session_id, now, rules):

@@ -99,8 +99,18 @@ class Publisher:
         self.thread: threading.Thread | None = None
 
     def committed(self, _envelopes: list[dict]) -> None:
-        """`store.on_commit` listener: this process wrote events; publish them now."""
-        self.wake.set()
+        """`store.on_commit` listener: this process wrote events, so the committing thread publishes them.
+
+        Publishing here rather than waking the thread saves a thread hop on every save; the thread
+        still polls for what other processes write.
+        """
+        if self.thread is None or (self.lease is not None and self.lease.fd is None):
+            return  # not publishing in this process (tests' apps), or another process holds the lease
+        try:
+            self.publish()
+        except Exception:  # the write has committed; the polling thread retries the publish
+            log.exception("live publisher failed after a commit")
+            self.wake.set()
 
     def start(self) -> None:
         """Publish from the end of the log as it is now (with a lease: once the lease is held)."""
