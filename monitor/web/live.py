@@ -104,7 +104,7 @@ class Publisher:
         Publishing here rather than waking the thread saves a thread hop on every save; the thread
         still polls for what other processes write.
         """
-        if self.thread is None or (self.lease is not None and self.lease.fd is None):
+        if self.thread is None or self.last_published is None:
             return  # not publishing in this process (tests' apps), or another process holds the lease
         try:
             self.publish()

@@ -332,7 +332,7 @@ function buildAlert(alert) {
     element('span', { class: 'alert-state' }),
     element('span', { class: 'alert-actions' },
       element('input', { class: 'comment', name: 'comment', 'aria-label': 'Comment for the acknowledgement',
-        placeholder: 'comment (optional)', autocomplete: 'off', maxlength: '1000' }),
+        placeholder: 'comment', autocomplete: 'off', maxlength: '1000' }),
       element('button', { type: 'button', 'data-action': 'acknowledge', 'aria-describedby': messageId,
         text: 'Acknowledge' }),
       element('button', { type: 'button', 'data-action': 'silence', 'aria-describedby': messageId,

@@ -104,7 +104,8 @@ function thresholdLines(chart) {
   return lines.map((line) => ({
     type: 'line', xref: 'paper', x0: 0, x1: 1, yref: 'y', y0: line.y, y1: line.y, layer: 'below',
     line: { color: PRIORITY_LINES[line.priority].color, width: 1, dash: PRIORITY_LINES[line.priority].dash },
-    label: { text: line.text, textposition: 'end', font: { size: 10, color: PRIORITY_LINES[line.priority].color } },
+    label: { text: line.text, textposition: line.priority === 'high' ? 'end' : 'start', // apart when close
+      font: { size: 10, color: PRIORITY_LINES[line.priority].color } },
   }));
 }
 
