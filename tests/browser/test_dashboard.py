@@ -231,3 +231,33 @@ def test_the_dashboard_has_no_serious_accessibility_violations(page, clinic, the
     expect(tile(page, session_id).locator(".alert")).to_have_count(4)  # bp_high, bp_rise, hr, side_effect
     found = axe_violations(page)
     assert found == [], [(v["id"], [n["target"] for n in v["nodes"]]) for v in found]
+
+
+def test_a_session_scheduled_while_the_page_is_open_appears_and_one_that_ends_goes(page, clinic):
+    staying = clinic.infusing("15")
+    login(page, "clinician")
+    expect(page.locator(".tile")).to_have_count(1)
+    arriving = clinic.session("16", given="Tomas", family="Berg")
+    expect(tile(page, arriving).locator(".who")).to_contain_text("TB · ")
+    clinic.end(staying)
+    expect(page.locator(".tile")).to_have_count(1)
+    expect(tile(page, staying)).to_have_count(0)
+
+
+def test_an_import_arrives_as_one_batch_and_shows_its_latest_readings(page, clinic, live_server):
+    session_id = clinic.session("17")
+    login(page, "clinician")
+    expect(page.locator("#connection")).to_have_text("Live")
+    now = datetime.now(timezone.utc).replace(second=0, microsecond=0)
+    rows = [f"{(now - timedelta(minutes=60 - m)).strftime('%Y-%m-%dT%H:%M:%SZ')},{70 + m % 7},{118 + m % 5},78,98,15"
+            for m in range(0, 60)]
+    csv = "taken_at,hr,sbp,dbp,spo2,rr\n" + "\n".join(rows) + "\n"
+    response = requests.post(f"{live_server.url}/api/sessions/{session_id}/imports", timeout=20,
+                             files={"file": ("monitor.csv", csv, "text/csv")}, data={"format": "csv"},
+                             headers={"Authorization": f"Bearer {live_server.tokens['nurse']}"})
+    assert response.status_code == 201, response.text
+    assert response.json()["imported"] == 60
+    expect(reading(page, session_id, "hr")).to_have_text(str(70 + 59 % 7))
+    expect(reading(page, session_id, "bp")).to_have_text(f"{118 + 59 % 5}/78")
+    batches = clinic.call("GET", f"/api/events?session_id={session_id}&since=0")["events"]
+    assert [e["type"] for e in batches].count("vitals.batch") == 1
