@@ -52,7 +52,8 @@ function applyState() {
   const canRecord = state.dataset.canRecord === 'true';
   const locked = state.dataset.locked === 'true';
   for (const fieldset of document.querySelectorAll('fieldset[data-recording]')) fieldset.disabled = !canRecord;
-  for (const element of document.querySelectorAll('[data-recording-only]')) element.hidden = !canRecord;
+  const changes = Boolean(state.querySelector('[data-transition]'));
+  for (const element of document.querySelectorAll('[data-state-changes]')) element.hidden = !changes;
   for (const element of document.querySelectorAll('[data-when-locked]')) element.hidden = !locked;
   for (const element of document.querySelectorAll('[data-when-unlocked]')) element.hidden = locked;
 }

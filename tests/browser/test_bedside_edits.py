@@ -191,3 +191,56 @@ def test_esketamine_discharge_at_90_minutes_is_refused_and_a_clinician_override_
     assert (last["to"], last["override"], last["reason"], last["entered_by"]) == (
         "discharged", True, "sedation resolved; escort waiting; Dr review", "clinician")
     assert api.record(session_id)["durations"]["observation"] == 90.0
+
+
+def test_scores_medications_and_an_abort_that_needs_its_reason(browser, server, api):
+    t = minute_now()
+    session_id = infusing_session(api, t)
+    with watched_page(browser, server) as page:
+        login(page, "nurse")
+        page.goto(f"/sessions/{session_id}")
+        cadss = page.locator("details.instrument", has_text="CADSS")
+        cadss.locator("summary").first.click()
+        cadss.locator("summary", has_text="Or score the 23 items").click()
+        for item, score in (("Item 1", "2"), ("Item 2", "3"), ("Item 3", "1")):
+            cadss.get_by_label(item, exact=True).fill(score)
+        expect(cadss.get_by_label("Total (0–92)")).to_have_value("6")
+        expect(cadss.locator("output")).to_have_text("Total 6 of 92 so far (20 to score)")
+        cadss.get_by_role("button", name="Save CADSS").click()
+        expect(cadss.locator("#cadss-item_4-error")).to_have_text("Score this item")
+        for n in range(4, 24):
+            cadss.get_by_label(f"Item {n}", exact=True).fill("0")
+        cadss.get_by_role("button", name="Save CADSS").click()
+        expect(cadss.locator(".form-status")).to_have_text("Saved CADSS 6.")
+
+        padss = page.locator("details.instrument", has_text="PADSS")
+        padss.locator("summary").click()
+        for item, score in (("Vital signs", "2"), ("Ambulation", "1"), ("Nausea and vomiting", "1"), ("Pain", "2"),
+                            ("Bleeding", "2")):
+            padss.get_by_label(item, exact=True).select_option(score)
+        expect(padss.locator("output")).to_have_text("Total 8 of 10 · does not meet discharge criteria (needs 9)")
+
+        notes = page.locator("#note-form")
+        notes.get_by_label("Kind").select_option("medication")
+        notes.get_by_label("Medication", exact=True).fill("midazolam")
+        notes.get_by_label("Dose", exact=True).fill("1 mg")
+        notes.get_by_label("Route").fill("IV")
+        notes.get_by_role("button", name="Save note").click()
+        expect(page.locator(".note-medication")).to_contain_text("Medication midazolam 1 mg IV: midazolam 1 mg IV")
+
+        page.get_by_role("button", name="Abort session").click()
+        dialog = page.locator("#reason-dialog")
+        expect(dialog.get_by_role("heading")).to_have_text("Abort session: reason")
+        dialog.get_by_role("button", name="Abort session").click()
+        expect(dialog.locator("#transition-reason-error")).to_have_text("A reason is required")
+        dialog.get_by_label("Reason").fill("vasovagal episode, infusion stopped")
+        dialog.get_by_role("button", name="Abort session").click()
+        expect(page.locator(".state")).to_have_text("Aborted")
+        expect(page.locator("[data-transition]")).to_have_count(0)  # final; late entries stay possible until signed
+        expect(page.get_by_label("Time of the state change")).to_be_hidden()
+
+    record = api.record(session_id)
+    assert [(a["instrument"], a["total"]) for a in record["assessments"]] == [("cadss", 6)]
+    assert [(n["kind"], n["medication"]) for n in record["notes"]] == [
+        ("medication", {"name": "midazolam", "dose": "1 mg", "route": "IV"})]
+    assert (record["state"], record["transitions"][-1]["reason"]) == ("aborted", "vasovagal episode, infusion stopped")
