@@ -43,6 +43,7 @@ CSV_COLUMNS = (
 )
 CSV_FIELDS = tuple(name for name, _ in CSV_COLUMNS)
 FORMATS = {"csv": "text/csv; charset=utf-8", "fhir": "application/fhir+json"}
+FORMULA_STARTS = tuple("=+-@\t\r")  # a spreadsheet runs a cell starting so as a formula (CSV injection)
 
 LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"
@@ -111,10 +112,13 @@ def csv_row(vitals: dict) -> list:
 
 
 def csv_cell(value) -> str:
+    """A value as the CSV holds it; text that a spreadsheet would run as a formula is quoted."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, str) and value[:1] in FORMULA_STARTS:
+        return "'" + value
     return str(value)
 
 

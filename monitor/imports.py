@@ -103,14 +103,15 @@ def run(store: Store, session_id: int, data: bytes, *, actor, zone: tzinfo, opti
     progress("reading", 0, len(data))
     parsed = parse(data, format=options.format, tz=zone)
     progress("reading", len(data), len(data))
-    plan = check(parsed, now=store.now(), zone=zone, options=options, progress=progress)
+    plan = check(parsed, now=store.now(), options=options, progress=progress)
     known = existing_keys(store.db, session_id)
     if options.dry_run:
         return report(plan, [c for c in plan.checked if c.key not in known], options) | {
             "preview": preview(plan, known), "refused": describe_refusal(refusal(plan, options))}
     cause = refusal(plan, options)
     if cause is not None:
-        raise ImportRefused(cause, report(plan, [c for c in plan.checked if c.key not in known], options))
+        raise ImportRefused(cause, report(plan, [c for c in plan.checked if c.key not in known], options,
+                                          stored=False))
     with store.write(actor) as tx:
         sessions.require_writable(tx.db, session_id)
         known = existing_keys(tx.db, session_id)
@@ -124,8 +125,7 @@ def run(store: Store, session_id: int, data: bytes, *, actor, zone: tzinfo, opti
     return answer
 
 
-def check(parsed: ParsedFile, *, now: datetime, zone: tzinfo, options: Options,
-          progress: Progress = no_progress) -> Plan:
+def check(parsed: ParsedFile, *, now: datetime, options: Options, progress: Progress = no_progress) -> Plan:
     """Align, refuse future times and apply the three tiers to every reading (pure: no database)."""
     plan = Plan(parsed, SOURCES[parsed.format], rejected=list(parsed.rejected))
     readings = parsed.readings
@@ -302,15 +302,20 @@ def describe_refusal(cause: ApiError | None) -> dict | None:
 
 # The report
 
-def report(plan: Plan, new: list[Checked], options: Options) -> dict:
-    """The contract's report, with what it adds: unusual values, date-only times, the alignment."""
+def report(plan: Plan, new: list[Checked], options: Options, stored: bool = True) -> dict:
+    """The contract's report, with what it adds: unusual values, date-only times, the alignment.
+
+    `new` is what the import stores (a dry run: would store); a refused import stored nothing.
+    """
     parsed = plan.parsed
+    duplicates = len(plan.checked) - len(new)
+    new = new if stored else []
     date_only = [c for c in new if c.date_only]
     return {
         "format": parsed.format,
         "source": plan.source,
         "imported": len(new),
-        "duplicates": len(plan.checked) - len(new),
+        "duplicates": duplicates,
         "first_taken_at": iso(new[0].taken_at) if new else None,
         "last_taken_at": iso(new[-1].taken_at) if new else None,
         "skipped": parsed.skipped,

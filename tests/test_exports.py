@@ -212,3 +212,15 @@ def test_the_command_exports_what_the_api_exports(api, treated, db_path, monkeyp
     assert result.exit_code == 0, result.output
     assert result.stdout == export(api, treated["session"]["id"], "csv").get_data(as_text=True)
     assert io.StringIO(result.stdout).readline().strip() == HEADER
+
+
+def test_a_note_a_spreadsheet_would_run_as_a_formula_is_quoted_and_read_back_as_written(api, clock):
+    clock.set(NOW)
+    session = api.session()
+    note = '=HYPERLINK("http://attacker.example","click")'
+    api.vitals(session["id"], {"taken_at": "2026-03-18T10:00:00Z", "hr": 70, "note": note})
+    text = export(api, session["id"], "csv").get_data(as_text=True)
+    assert '"\'=HYPERLINK(""http://attacker.example"",""click"")"' in text
+    fresh = api.session()
+    assert upload(api, fresh["id"], text.encode()).status_code == 201
+    assert current_values(api, fresh["id"]) == [("2026-03-18T10:00:00.000Z", {"hr": 70, "note": note})]

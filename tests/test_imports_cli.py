@@ -8,6 +8,7 @@ import subprocess
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from fhir.resources.R4B.bundle import Bundle
 
 from monitor import patients, sessions
 from monitor.db import SYSTEM, Store
@@ -103,6 +104,7 @@ def test_export_writes_a_file(clinic, tmp_path):
     assert result.returncode == 0, result.stderr
     bundle = json.loads(out.read_text())
     assert (bundle["resourceType"], bundle["type"]) == ("Bundle", "collection")
+    Bundle.model_validate(bundle)
     assert f"written to {out}" in result.stderr
 
 

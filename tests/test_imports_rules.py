@@ -101,7 +101,7 @@ def test_an_impossible_value_refuses_the_whole_file_naming_line_and_field(api, d
                              "message": "Nothing was imported: line 3: HR must be above 0 and at most 300 /min",
                              "fields": {"line 3.hr": "HR must be above 0 and at most 300 /min"}}
     assert (body["report"]["imported"], body["report"]["rejected"]) == (
-        2, [{"where": "line 3", "field": "hr", "message": "HR must be above 0 and at most 300 /min"}])
+        0, [{"where": "line 3", "field": "hr", "message": "HR must be above 0 and at most 300 /min"}])
     assert counts(db_path) == before
 
 

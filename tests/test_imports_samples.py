@@ -119,6 +119,17 @@ def test_waveform_panel_only_entered_in_error_and_mean_files_import_nothing_and_
     assert counts(db_path) == before
 
 
+def test_a_wfdb_header_alone_cannot_be_imported(api, db_path):
+    """A WFDB record is a header and a binary signal file: an upload carries one file, so its derived CSV is
+    imported instead (test_import_csv checks the two agree sample by sample)."""
+    session = api.session()
+    before = counts(db_path)
+    response = upload(api, session["id"], (DATA / MIMIC / "raw" / "s25047-2704-05-04-10-44n.hea").read_bytes())
+    assert (response.status_code, response.get_json()["error"]["fields"]) == (
+        422, {"file": "line 1: no time column (expected taken_at, timestamp, time, date or elapsed_s)"})
+    assert counts(db_path) == before
+
+
 def test_date_only_times_are_flagged_in_the_report(api):
     _, response = import_sample(api, f"{INFERNO}/uscore_bundle_patient_client_test.json")
     assert response.get_json()["date_only"] == {

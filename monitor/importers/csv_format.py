@@ -33,6 +33,7 @@ TEXT_FIELDS = {"consciousness", "note"}
 SERVER_KEPT = "kept by the server, not read from the file"
 NOT_VITAL = "not a vitals field"
 TIME_FIELDS = {"taken_at", "date", "time", "elapsed_s"}
+FORMULA_STARTS = "=+-@\t\r"  # a spreadsheet reads a cell starting so as a formula
 # A record of this app's CSV export that is not current is history, not a reading to import again.
 NOT_CURRENT = {"amended": "status amended: a later record (its amendment) replaces it",
                "void": "status void: entered in error"}
@@ -414,12 +415,18 @@ def unusual_value(value: float | None, field: str, label: str, where: str, out: 
     return None
 
 
+def unguarded(text: str) -> str:
+    """A note as written, without the quote a CSV export puts before a leading = + - or @ (so that a
+    spreadsheet shows it as text instead of running it as a formula)."""
+    return text[1:] if len(text) > 1 and text[0] == "'" and text[1] in FORMULA_STARTS else text
+
+
 def read_texts(row: list, texts: tuple, pressures: tuple, values: dict, where: str, out: Collector) -> None:
     """Consciousness and note as text; "117/82" blood-pressure cells as sbp and dbp."""
     for index, field in texts:
         text = cell(row, index)
         if text:
-            values[field] = text.upper() if field == "consciousness" else text
+            values[field] = text.upper() if field == "consciousness" else unguarded(text)
     for index, label in pressures:
         text = cell(row, index)
         if not text or text.lower() in MISSING or "sbp" in values:
