@@ -1,12 +1,15 @@
-// The bedside page: fast entry of vitals, side effects, scores and notes, the state buttons,
-// amend and void, signing. Saves go through the outbox; after every change the live panels
-// are fetched again from the server (which renders them) and swapped in by data-panel.
+// The bedside page: fast entry of vitals, side effects and notes, amend and void, signing; the
+// scores (scores.js) and the state buttons (state_changes.js) are mounted from here. Saves go
+// through the outbox; after every change the live panels are fetched again from the server
+// (which renders them) and swapped in by data-panel.
 import {
-  send, status, clearErrors, showErrors, askConfirmation, parseTime, parseNumber, clinicDateTime, clinicClock,
-  showDialogErrorsOrStatus,
+  send, status, clearErrors, showErrors, parseNumber, clinicDateTime, clinicClock, showDialogErrorsOrStatus,
+  timeOrError, nowIso, element, settle,
 } from './forms.js';
 import { Outbox, mountOutbox } from './outbox.js';
 import { connectLive } from './live.js';
+import { mountScores } from './scores.js';
+import { mountStateChanges, transition, showPrompt } from './state_changes.js';
 
 const root = document.getElementById('bedside');
 const sessionId = root.dataset.sessionId;
@@ -34,9 +37,9 @@ async function refresh() {
   const focused = document.activeElement;
   const focusedPanel = focused && focused.closest('[data-panel]');
   const focusId = focused && focused.id;
-  for (const element of fresh.querySelectorAll('[data-panel]')) {
-    const old = panel(element.dataset.panel);
-    if (old && old.outerHTML !== element.outerHTML) old.replaceWith(document.importNode(element, true));
+  for (const incoming of fresh.querySelectorAll('[data-panel]')) {
+    const old = panel(incoming.dataset.panel);
+    if (old && old.outerHTML !== incoming.outerHTML) old.replaceWith(document.importNode(incoming, true));
   }
   lastSeq = Math.max(lastSeq, Number(panel('state').dataset.lastSeq || 0));
   applyState();
@@ -83,17 +86,6 @@ function onStatus(state, detail) {
 
 // ---- helpers -------------------------------------------------------------------------------
 
-function timeOrError(form, input, problems) {
-  try {
-    return parseTime(input.value, zone);
-  } catch (error) {
-    problems[input.name] = error.message;
-    return null;
-  }
-}
-
-function nowIso() { return new Date().toISOString(); }
-
 function describeVitals(body) {
   const when = body.taken_at && body.taken_at.endsWith('Z') ? clinicClock(body.taken_at, zone) : (body.taken_at || '').slice(11, 16);
   const values = [];
@@ -104,23 +96,6 @@ function describeVitals(body) {
   }
   if (body.consciousness) values.push(body.consciousness);
   return `Chair ${chair} vitals ${when}: ${values.join(', ')}`;
-}
-
-// What every entry form does with the answer to a save.
-async function settle(form, result, { saved, queuedText, confirm, aliases }) {
-  if (result.ok) { saved(result.data); return; }
-  if (result.queued) {
-    saved(null);
-    status(form, queuedText || 'Not saved yet: kept on this device and sent when the server answers.', 'warning');
-    return;
-  }
-  if (result.error.code === 'needs_confirmation' && confirm) {
-    showErrors(form, result.error.fields, aliases);
-    const area = form.querySelector('.confirm-area');
-    if (await askConfirmation(area, result.error.message)) await confirm();
-    return;
-  }
-  showDialogErrorsOrStatus(form, result, aliases);
 }
 
 // ---- vitals ----------------------------------------------------------------------------------
@@ -139,7 +114,7 @@ setInterval(showNow, 15000);
 function vitalsBody(form, problems, { timeByHand = true } = {}) {
   const body = {};
   const timeInput = form.elements.namedItem('taken_at');
-  body.taken_at = timeByHand ? timeOrError(form, timeInput, problems) : nowIso();
+  body.taken_at = timeByHand ? timeOrError(timeInput, zone, problems) : nowIso();
   for (const name of NUMBERS) {
     const input = form.elements.namedItem(name);
     if (!input) continue;
@@ -216,7 +191,7 @@ async function saveSideEffect() {
   const body = { kind: kindSelect.value, severity: (effectForm.querySelector('[name=severity]:checked') || {}).value };
   if (!body.kind) problems.kind = 'Choose the side effect';
   if (!body.severity) problems.severity = 'Choose the severity';
-  body.observed_at = timeOrError(effectForm, f.namedItem('observed_at'), problems) || nowIso();
+  body.observed_at = timeOrError(f.namedItem('observed_at'), zone, problems) || nowIso();
   const drug = f.namedItem('drug').value.trim();
   const dose = f.namedItem('dose').value.trim();
   const infusion = f.namedItem('infusion').value;
@@ -245,98 +220,6 @@ async function saveSideEffect() {
 
 effectForm.addEventListener('submit', (event) => { event.preventDefault(); saveSideEffect(); });
 
-// ---- instruments ---------------------------------------------------------------------------
-
-function scoreOf(form) {
-  const items = [...form.querySelectorAll('[data-item]')];
-  const given = items.filter((i) => i.value.trim() !== '').map((i) => parseNumber(i.value));
-  const total = form.elements.namedItem('total');
-  if (total && !given.length) {
-    const value = parseNumber(total.value);
-    return { total: Number.isNaN(value) ? null : value, missing: value === null ? 1 : 0, byItems: false };
-  }
-  const sum = given.reduce((a, b) => a + (Number.isNaN(b) ? 0 : b), 0);
-  return { total: given.length ? sum : null, missing: items.length - given.length, byItems: true };
-}
-
-function showTotal(form) {
-  const { total, missing } = scoreOf(form);
-  const max = form.dataset.max;
-  const minimum = form.dataset.dischargeMin;
-  const total_ = form.elements.namedItem('total');
-  if (total_ && form.querySelector('[data-item]') && [...form.querySelectorAll('[data-item]')].some((i) => i.value.trim())) {
-    total_.value = total ?? '';
-    total_.readOnly = true;
-  } else if (total_) {
-    total_.readOnly = false;
-  }
-  let text = `Total ${total ?? '–'} of ${max}`;
-  if (missing && total !== null) text += ` so far (${missing} to score)`;
-  if (minimum !== undefined && total !== null && !missing) {
-    text += Number(total) >= Number(minimum)
-      ? ` · meets discharge criteria (${minimum} or more)`
-      : ` · does not meet discharge criteria (needs ${minimum})`;
-  }
-  form.querySelector('output').textContent = text;
-}
-
-// Aldrete circulation is suggested from the BP against the baseline; the nurse may change it.
-function suggestCirculation(form) {
-  const select = form.elements.namedItem('circulation');
-  if (!select || select.value) return;
-  const state = panel('state').dataset;
-  if (!state.baselineSbp || !state.latestSbp) return;
-  const difference = Math.abs(Number(state.latestSbp) - Number(state.baselineSbp));
-  const bands = JSON.parse(root.dataset.circulationBands);
-  const band = bands.find(([largest]) => difference <= largest);
-  select.value = String(band ? band[1] : 0);
-  showTotal(form);
-}
-
-async function saveInstrument(form) {
-  clearErrors(form);
-  const instrument = form.dataset.instrument;
-  const problems = {};
-  const items = {};
-  const { byItems } = scoreOf(form);
-  const inputs = byItems ? [...form.querySelectorAll('[data-item]')] : [form.elements.namedItem('total')];
-  for (const input of inputs) {
-    const value = parseNumber(input.value);
-    if (value === null) problems[input.name] = 'Score this item';
-    else if (Number.isNaN(value)) problems[input.name] = 'Must be a number';
-    else items[input.name] = value;
-  }
-  const body = { instrument, items };
-  body.at = timeOrError(form, form.elements.namedItem('at'), problems) || nowIso();
-  if (Object.keys(problems).length) {
-    showErrors(form, problems);
-    status(form, 'Not saved: score every item.', 'error');
-    return;
-  }
-  const title = form.closest('details').querySelector('summary').textContent;
-  const result = await outbox.submit({ url: `${api}/assessments`, body, label: `Chair ${chair} ${title} score`, sessionId });
-  await settle(form, result, {
-    saved: (record) => {
-      form.reset();
-      showTotal(form);
-      if (record) {
-        const verdict = record.meets_discharge_criteria === null ? ''
-          : record.meets_discharge_criteria ? ', meets discharge criteria' : ', does not meet discharge criteria';
-        status(form, `Saved ${title} ${record.total}${verdict}.`, 'ok');
-        refresh();
-      }
-    },
-  });
-}
-
-for (const form of document.querySelectorAll('.instrument-form')) {
-  form.addEventListener('input', () => showTotal(form));
-  form.addEventListener('change', () => showTotal(form));
-  form.addEventListener('submit', (event) => { event.preventDefault(); saveInstrument(form); });
-  form.closest('details').addEventListener('toggle', () => suggestCirculation(form));
-  suggestCirculation(form);
-}
-
 // ---- notes, medications, supervisor -------------------------------------------------------
 
 const noteForm = document.getElementById('note-form');
@@ -362,7 +245,7 @@ noteForm.addEventListener('submit', (event) => {
   const f = noteForm.elements;
   const problems = {};
   const body = { kind: noteKind.value, text: f.namedItem('text').value.trim() };
-  body.at = timeOrError(noteForm, f.namedItem('at'), problems) || nowIso();
+  body.at = timeOrError(f.namedItem('at'), zone, problems) || nowIso();
   if (body.kind === 'medication') {
     const medication = { name: f.namedItem('medication_name').value.trim(), dose: f.namedItem('medication_dose').value.trim() || null,
       route: f.namedItem('medication_route').value.trim() || null };
@@ -392,125 +275,6 @@ document.getElementById('call-supervisor').addEventListener('click', () => {
   });
 });
 
-// ---- state changes -------------------------------------------------------------------------
-
-const prompt = document.getElementById('transition-prompt');
-const transitionAt = document.getElementById('transition-at');
-
-function showPrompt(...children) {
-  prompt.replaceChildren(...children);
-  prompt.setAttribute('role', 'alert');
-  prompt.hidden = false;
-}
-
-function hidePrompt() { prompt.hidden = true; prompt.replaceChildren(); }
-
-function element(tag, props = {}, text = '') {
-  const made = Object.assign(document.createElement(tag), props);
-  if (text) made.textContent = text;
-  return made;
-}
-
-function askReason(title, required) {
-  const dialog = document.getElementById('reason-dialog');
-  const form = document.getElementById('reason-form');
-  clearErrors(form);
-  form.reset();
-  dialog.querySelector('#reason-title').textContent = `${title}: reason${required ? '' : ' (optional)'}`;
-  form.querySelector('[data-reason-submit]').textContent = title;
-  dialog.showModal();
-  return new Promise((resolve) => {
-    const finish = (value) => { form.onsubmit = null; dialog.onclose = null; if (dialog.open) dialog.close(); resolve(value); };
-    form.onsubmit = (event) => {
-      event.preventDefault();
-      const reason = form.elements.namedItem('reason').value.trim();
-      if (required && !reason) { showErrors(form, { reason: 'A reason is required' }); return; }
-      finish(reason);
-    };
-    dialog.onclose = () => resolve(null);
-  });
-}
-
-async function transition(to, label, reasonMode, extra = {}) {
-  hidePrompt();
-  const problems = {};
-  clearErrors(transitionAt.closest('.transition-controls'));
-  transitionAt.removeAttribute('aria-invalid');
-  const at = (() => { try { return parseTime(transitionAt.value, zone); } catch (error) { problems.at = error.message; return null; } })();
-  if (problems.at) {
-    const line = document.getElementById('transition-at-error');
-    line.textContent = problems.at; line.hidden = false;
-    transitionAt.setAttribute('aria-invalid', 'true');
-    transitionAt.focus();
-    return;
-  }
-  let reason = extra.reason;
-  if (reasonMode && reason === undefined) {
-    reason = await askReason(label, reasonMode === 'required');
-    if (reason === null) return;
-  }
-  const body = { to };
-  if (at) body.at = at;
-  if (reason) body.reason = reason;
-  if (extra.confirm) body.confirm = true;
-  if (extra.override) body.override = true;
-  const result = await send('POST', `${api}/transitions`, body);
-  if (result.ok) {
-    transitionAt.value = '';
-    await refresh();
-    return;
-  }
-  const error = result.error;
-  if (error.code === 'needs_confirmation') {
-    const yes = element('button', { type: 'button', className: 'primary' }, `Confirm and ${label.toLowerCase()}`);
-    const no = element('button', { type: 'button' }, 'Cancel');
-    yes.addEventListener('click', () => transition(to, label, null, { ...extra, reason, confirm: true }));
-    no.addEventListener('click', hidePrompt);
-    showPrompt(element('p', {}, error.message), yes, no);
-    yes.focus();
-  } else if (result.status === 409 && error.fields && error.fields.to === 'early discharge') {
-    earlyDischarge(error, label, at);
-  } else if (result.offline) {
-    showPrompt(element('p', {}, `${label} not saved: the server cannot be reached. Press ${label} again when it answers.`));
-  } else if (error.fields && error.fields.at) {
-    const line = document.getElementById('transition-at-error');
-    line.textContent = error.fields.at; line.hidden = false;
-    transitionAt.setAttribute('aria-invalid', 'true');
-    showPrompt(element('p', {}, error.message));
-  } else {
-    showPrompt(element('p', {}, error.message));
-  }
-}
-
-// Esketamine before the observation time: refused; a clinician may override with a reason.
-function earlyDischarge(error, label) {
-  const message = element('p', {}, `Discharge refused: ${error.message}.`);
-  if (role !== 'clinician') {
-    showPrompt(message, element('p', {}, 'Ask a clinician: only a clinician may override with a reason.'));
-    return;
-  }
-  const field = element('div', { className: 'field field-wide' });
-  const labelEl = element('label', { htmlFor: 'override-reason' }, 'Reason for discharging early');
-  const reason = element('textarea', { id: 'override-reason', rows: 2 });
-  reason.setAttribute('aria-describedby', 'override-reason-error');
-  const line = element('p', { className: 'field-error', id: 'override-reason-error', hidden: true });
-  field.append(labelEl, reason, line);
-  const go = element('button', { type: 'button', className: 'danger' }, 'Override and discharge');
-  const no = element('button', { type: 'button' }, 'Cancel');
-  go.addEventListener('click', () => {
-    if (!reason.value.trim()) {
-      line.textContent = 'A reason is required to override'; line.hidden = false;
-      reason.setAttribute('aria-invalid', 'true');
-      reason.focus();
-      return;
-    }
-    transition('discharged', label, null, { override: true, reason: reason.value.trim() });
-  });
-  no.addEventListener('click', hidePrompt);
-  showPrompt(message, field, go, no);
-  reason.focus();
-}
-
 // ---- the vitals table: amend and void; side effects: resolve; alerts: acknowledge ----------
 
 function fillAmend(record) {
@@ -535,7 +299,7 @@ async function saveAmendment(confirmed = false) {
   const body = {};
   const typed = form.elements.namedItem('taken_at').value.trim();
   if (typed !== clinicDateTime(new Date(original.taken_at), zone)) {
-    body.taken_at = timeOrError(form, form.elements.namedItem('taken_at'), problems);
+    body.taken_at = timeOrError(form.elements.namedItem('taken_at'), zone, problems);
   }
   for (const name of NUMBERS) {
     const input = form.elements.namedItem(name);
@@ -627,6 +391,8 @@ if (addendumForm) {
   });
 }
 
+mountScores({ root, panel, chair, api, sessionId, outbox, refresh, zone });
+mountStateChanges({ api, zone, role, refresh });
 mountOutbox(document.getElementById('outbox'), outbox);
 outbox.onChange((change) => { if (change.type === 'sent' && change.entry.sessionId === sessionId) refresh(); });
 applyState();

@@ -154,3 +154,38 @@ export function showDialogErrorsOrStatus(form, result, aliases) {
   const unplaced = showErrors(form, result.error.fields, aliases);
   status(form, unplaced.length ? unplaced.join(' ') : result.error.message, 'error');
 }
+
+// A typed time for a form field, or null; a wrong format becomes that field's problem.
+export function timeOrError(input, zone, problems) {
+  try {
+    return parseTime(input.value, zone);
+  } catch (error) {
+    problems[input.name] = error.message;
+    return null;
+  }
+}
+
+export function nowIso() { return new Date().toISOString(); }
+
+export function element(tag, props = {}, text = '') {
+  const made = Object.assign(document.createElement(tag), props);
+  if (text) made.textContent = text;
+  return made;
+}
+
+// What every entry form does with the answer to a save: saved, kept for later, asked to confirm, refused.
+export async function settle(form, result, { saved, queuedText, confirm, aliases }) {
+  if (result.ok) { saved(result.data); return; }
+  if (result.queued) {
+    saved(null);
+    status(form, queuedText || 'Not saved yet: kept on this device and sent when the server answers.', 'warning');
+    return;
+  }
+  if (result.error.code === 'needs_confirmation' && confirm) {
+    showErrors(form, result.error.fields, aliases);
+    const area = form.querySelector('.confirm-area');
+    if (await askConfirmation(area, result.error.message)) await confirm();
+    return;
+  }
+  showDialogErrorsOrStatus(form, result, aliases);
+}
