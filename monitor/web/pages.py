@@ -204,17 +204,20 @@ def page_globals() -> dict:
 # The bedside page and its live panels.
 
 def session_or_404(session_id: int) -> dict:
+    """The whole record, with `seen_seq`: the event log's last seq read *before* it, so a live event
+    the page receives later is never one the page already shows without knowing it."""
+    db = store().db
+    seen = events.last_seq(db)
     try:
-        whole = record.session_record(store().db, session_id)
+        whole = record.session_record(db, session_id)
     except NotFound:
         abort(404)
     audited_read("session", session_id, session_id)
-    return whole
+    return whole | {"seen_seq": seen}
 
 
 def panels(whole: dict) -> dict:
     """What the bedside page's live panels show besides the record itself."""
-    db = store().db
     state = whole["state"]
     buttons = [{"to": to, "label": TRANSITION_BUTTONS[(state, to)][0], "reason": TRANSITION_BUTTONS[(state, to)][1]}
                for to in whole["allowed_transitions"] if to != "aborted"]
@@ -228,7 +231,7 @@ def panels(whole: dict) -> dict:
         "rems": esketamine_monitoring(whole) if whole["drug"] == "esketamine" else None,
         "durations": [(key, label, whole["durations"][key]) for key, label in DURATIONS],
         "latest_bp": latest_bp,
-        "last_seq": events.last_seq(db),
+        "last_seq": whole["seen_seq"],
         "flowsheet": BEDSIDE_COLUMNS,
     }
 
