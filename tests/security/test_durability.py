@@ -26,12 +26,9 @@ RESTORE_DOC = ROOT / "docs" / "RESTORE.md"
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    """A database with the three users and their tokens, made once (the CLI is slow to start)."""
-    server = LiveServer(tmp_path_factory.mktemp("durability-template"))
-    server.cli("init-db")
-    server.add_users()
-    return server.db, dict(server.tokens)
+def template(template_db):
+    """The suite's database with the three users and their tokens (made once per run)."""
+    return template_db
 
 
 def server_from(template, directory: Path) -> LiveServer:
@@ -146,9 +143,10 @@ def run_backup(server, dest: Path) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=60)
 
 
-@pytest.fixture
-def backup_during_writes(template, tmp_path):
+@pytest.fixture(scope="module")
+def backup_during_writes(template, tmp_path_factory):
     """A backup taken by `monitor backup` while four clients write; with what was acknowledged before it."""
+    tmp_path = tmp_path_factory.mktemp("backup")
     server = server_from(template, tmp_path)
     server.start()
     dest = tmp_path / "backup.db"

@@ -6,6 +6,7 @@ import io
 import json
 import logging
 import re
+import shutil
 
 import pytest
 import requests
@@ -98,12 +99,13 @@ def exercise_everything(server) -> int:
 
 
 @pytest.fixture(scope="module")
-def server_output(tmp_path_factory):
+def server_output(tmp_path_factory, template_db):
     from tests.servers import LiveServer
 
-    server = LiveServer(tmp_path_factory.mktemp("logs"))
-    server.cli("init-db")
-    server.add_users()
+    directory = tmp_path_factory.mktemp("logs")
+    shutil.copyfile(template_db[0], directory / "sessions.db")
+    server = LiveServer(directory)
+    server.tokens = dict(template_db[1])
     server.start()
     try:
         sent = exercise_everything(server)

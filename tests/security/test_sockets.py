@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import threading
 import time
 
@@ -12,6 +13,8 @@ import pytest
 import requests
 import socketio
 
+from monitor import users
+from monitor.db import SYSTEM, Store
 from tests.servers import PASSWORDS, LiveServer
 
 from .conftest import SENTINELS, sign_in
@@ -130,12 +133,16 @@ def test_the_socket_transport_carries_the_security_headers(app):
 # The real server: Origin, message size over a websocket, and cutting sockets off.
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    server = LiveServer(tmp_path_factory.mktemp("sockets"))
-    server.cli("init-db")
-    server.add_users()
-    server.cli("user", "add", "locum", "--role", "nurse", "--password-stdin", stdin="locum-password-1\n")
-    server.tokens["locum"] = server.cli("token", "create", "locum").strip()
+def server(tmp_path_factory, template_db):
+    """The real server on a copy of the suite's users, plus a locum nurse who will be disabled."""
+    directory = tmp_path_factory.mktemp("sockets")
+    shutil.copyfile(template_db[0], directory / "sessions.db")
+    server = LiveServer(directory)
+    server.tokens = dict(template_db[1])
+    store = Store(server.db)
+    with store.write(SYSTEM) as tx:
+        server.tokens["locum"] = users.create_token(tx, users.add(tx, "locum", "nurse", "locum-password-1"))
+    store.close()
     server.start()
     yield server
     server.stop()
