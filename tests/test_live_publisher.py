@@ -14,7 +14,7 @@ import pytest
 from monitor import users, vitals
 from monitor.db import SYSTEM, Store
 from monitor.web.live import Lease, Publisher
-from tests.test_live_stream import Listener, call, new_session, save, server  # noqa: F401 (module server fixture)
+from tests.test_live_stream import Wire, call, new_session, save, server  # noqa: F401 (module server fixture)
 
 
 @pytest.fixture
@@ -91,6 +91,7 @@ def test_only_the_lease_holder_publishes_and_a_successor_carries_on_without_gap_
 
 
 def test_subscribing_while_saves_stream_in_misses_nothing_and_doubles_nothing(server):  # noqa: F811
+    """Read on the wire, frame by frame: each subscriber gets every event after its `since`, once, in order."""
     session_id = new_session(server)
     start = call(server, "GET", "/api/events?since=0&limit=1")["last_seq"]
     stop = threading.Event()
@@ -103,20 +104,23 @@ def test_subscribing_while_saves_stream_in_misses_nothing_and_doubles_nothing(se
 
     writer = threading.Thread(target=keep_saving)
     writer.start()
-    listeners = []
+    wires = []
     try:
         for _ in range(5):
             time.sleep(0.05)
-            listener = Listener(server).connect(token=server.tokens["nurse"])
-            listener.subscribe(dashboard=True, since=start)
-            listeners.append(listener)
+            wire = Wire(server, server.tokens["nurse"])
+            wire.subscribe({"dashboard": True, "since": start})
+            wires.append(wire)
         time.sleep(0.2)
     finally:
         stop.set()
         writer.join()
     logged = [e["seq"] for e in call(server, "GET", f"/api/events?since={start}&limit=5000")["events"]]
     assert len(logged) > 10
-    for listener in listeners:
-        listener.wait_events(len(logged))
-        assert [e["seq"] for e in listener.events()] == logged
-        listener.close()
+    for wire in wires:
+        frames = []
+        while len([f for f in frames if f[0] == "event"]) < len(logged):
+            frames.append(wire.read())
+        wire.ws.close()
+        assert [body["seq"] for kind, body in frames if kind == "event"] == logged
+        assert sum(kind == "ack" for kind, _ in frames) == 1

@@ -179,12 +179,64 @@ def test_subscribe_since_replays_exactly_the_missed_events_in_order_then_acks_th
     again = listen(token=server.tokens["nurse"])
     ack = again.subscribe(dashboard=True, since=seen)
     assert ack == {"ok": True, "last_seq": missed[-1]["seq"]}
-    assert again.arrivals == [("event", e) for e in missed] + [("ack", ack)]
+    # python-engineio's client hands each message to its own thread, so arrival order is checked on
+    # the wire below; here: exactly the missed events, each once, all before the ack.
+    before_ack = [body for kind, body in again.arrivals[:again.arrivals.index(("ack", ack))] if kind == "event"]
+    assert sorted(before_ack, key=lambda e: e["seq"]) == missed
     save(server, session_id, hr=84)  # live: the vitals, and the NEWS2 alert of HR 140 clearing
     live = call(server, "GET", f"/api/events?since={ack['last_seq']}")["events"]
     events = again.wait_events(len(missed) + len(live))
-    assert [e["seq"] for e in events] == [e["seq"] for e in missed + live]
+    assert sorted(e["seq"] for e in events) == [e["seq"] for e in missed + live]
     assert [e["type"] for e in live] == ["vitals.recorded", "alert.cleared"]
+
+
+class Wire:
+    """A bare websocket speaking just enough Socket.IO to read /live frame by frame, in wire order."""
+
+    def __init__(self, server: LiveServer, token: str):
+        import websocket
+
+        self.ws = websocket.create_connection(
+            f"ws://127.0.0.1:{server.port}/socket.io/?EIO=4&transport=websocket", timeout=5, suppress_origin=True)
+        assert self.ws.recv().startswith("0{")
+        self.ws.send("40/live," + json.dumps({"token": token}))
+        assert self.next().startswith("40/live,")
+
+    def next(self) -> str:
+        while (message := self.ws.recv()) == "2":
+            self.ws.send("3")
+        return message
+
+    def subscribe(self, body: dict) -> None:
+        self.ws.send("42/live,7" + json.dumps(["subscribe", body]))
+
+    def read(self) -> tuple[str, dict]:
+        """("event", envelope) or ("ack", answer), in the order the server sent them."""
+        message = self.next()
+        if message.startswith("43/live,7"):
+            return "ack", json.loads(message[len("43/live,7"):])[0]
+        assert message.startswith("42/live,"), message
+        name, body = json.loads(message[len("42/live,"):])
+        return name, body
+
+
+def test_on_the_wire_the_replay_comes_in_seq_order_then_the_ack_then_live_events(server):
+    session_id = new_session(server)
+    since = last_seq(server)
+    for hr in (60, 61, 62):
+        save(server, session_id, hr=hr)
+    missed = [e["seq"] for e in call(server, "GET", f"/api/events?since={since}")["events"]]
+    wire = Wire(server, server.tokens["nurse"])
+    try:
+        wire.subscribe({"dashboard": True, "since": since})
+        frames = [wire.read() for _ in missed] + [wire.read()]
+        assert [body["seq"] if kind == "event" else kind for kind, body in frames] == missed + ["ack"]
+        assert frames[-1][1] == {"ok": True, "last_seq": missed[-1]}
+        live = save(server, session_id, hr=63)
+        assert wire.read() == ("event", call(server, "GET", f"/api/events?since={missed[-1]}")["events"][0])
+        assert live["seq"] == missed[-1] + 1
+    finally:
+        wire.ws.close()
 
 
 def test_a_session_subscription_receives_nothing_from_other_sessions(server, listen):
