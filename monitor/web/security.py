@@ -7,16 +7,18 @@ from __future__ import annotations
 
 import json
 
-from flask import Flask, jsonify, request
+from flask import Flask, current_app, jsonify, request
 from werkzeug.routing import IntegerConverter
 
 from ..config import Config
+from .openapi import MAX_ID
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
        "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
        "frame-ancestors 'none'")
 HSTS = "max-age=31536000; includeSubDomains"
-# Sent on every response; a view may set its own Content-Security-Policy, never a weaker rest.
+# Sent on every response, replacing whatever a view set; a view may set its own (stricter)
+# Content-Security-Policy, which the header tests check on every route like the default one.
 ALWAYS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -26,6 +28,8 @@ ALWAYS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
 }
 CACHEABLE_PREFIX = "/static/"
+REPLACED = {name.lower() for name in ALWAYS}
+NOT_CACHED = {"cache-control", "pragma", "expires"}
 
 
 def init_app(app: Flask, config: Config) -> None:
@@ -48,14 +52,12 @@ class RecordId(IntegerConverter):
     """`<int:...>` in every route: an id SQLite can hold, so a huge one is 404, never an overflow."""
 
     def __init__(self, map, *args, **kwargs):
-        kwargs.setdefault("max", 2**63 - 1)
+        kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)
 
 
 def limit_body() -> None:
     """JSON bodies and forms get the small limit; only a multipart upload may be larger."""
-    from flask import current_app
-
     small, upload = current_app.extensions["monitor.body_limits"]
     request.max_content_length = upload if request.mimetype == "multipart/form-data" else small
 
@@ -70,7 +72,7 @@ def too_large(error):
 def response_headers(path: str, existing: list[tuple[str, str]], secure: bool) -> list[tuple[str, str]]:
     """The headers to add to a response for `path` that already has `existing`."""
     present = {name.lower() for name, _ in existing}
-    added = [(name, value) for name, value in ALWAYS.items() if name.lower() not in present]
+    added = list(ALWAYS.items())
     if "content-security-policy" not in present:
         added.append(("Content-Security-Policy", CSP))
     if not path.startswith(CACHEABLE_PREFIX):
@@ -92,8 +94,8 @@ class SecurityHeaders:
         secure = self.tls or environ.get("wsgi.url_scheme") == "https"
 
         def start(status, headers, exc_info=None):
-            if not path.startswith(CACHEABLE_PREFIX):
-                headers = [(n, v) for n, v in headers if n.lower() not in ("cache-control", "pragma", "expires")]
+            replaced = REPLACED if path.startswith(CACHEABLE_PREFIX) else REPLACED | NOT_CACHED
+            headers = [(n, v) for n, v in headers if n.lower() not in replaced]
             return start_response(status, headers + response_headers(path, headers, secure), exc_info)
 
         return self.wsgi_app(environ, start)
