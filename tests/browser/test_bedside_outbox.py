@@ -131,3 +131,27 @@ def test_a_kept_save_the_server_then_questions_stays_on_screen_until_confirmed(b
         expect(page.locator("[data-panel=vitals] .vitals-row [data-field=hr]")).to_have_text(["230"])
     assert [a.get("confirm") for a in attempts] == [None, None, True]
     assert [v["hr"] for v in api.record(session_id)["vitals"]] == [230]
+
+
+def test_a_save_made_after_the_sign_in_ended_is_sent_once_the_nurse_signs_in_again(browser, server):
+    api = LiveApi(server)
+    t = minute_now()
+    session_id = infusing_session(api, t)
+    with watched_page(browser, server) as bedside:
+        login(bedside, "nurse")
+        bedside.goto(f"/sessions/{session_id}")
+        elsewhere = bedside.context.new_page()
+        elsewhere.goto("/reports")
+        elsewhere.get_by_role("button", name="Log out").click()  # as an idle timeout would end it
+        elsewhere.wait_for_url("**/login")
+
+        form = bedside.locator("#vitals-form")
+        form.get_by_label("HR").fill("77")
+        form.get_by_role("button", name="Save vitals").click()
+        expect(bedside.locator("#outbox li")).to_contain_text("HR 77: not saved yet: signed out, sign in again")
+
+        login(elsewhere, "nurse")
+        elsewhere.goto("/reports")
+        expect(elsewhere.locator(".outbox-line")).to_be_hidden(timeout=20_000)
+        expect(bedside.locator("#outbox")).to_be_hidden(timeout=20_000)
+    assert [v["hr"] for v in api.record(session_id)["vitals"]] == [77]
