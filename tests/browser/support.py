@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import requests
 
 from ..servers import LiveServer
-from .conftest import PageWatch
+from .conftest import PageWatch, login
 
 CLINIC = ZoneInfo("Europe/London")  # the live server's MONITOR_TIMEZONE
 NUMBERS = itertools.count(1)
@@ -71,6 +71,20 @@ class LiveApi:
 
     def record(self, session_id: int) -> dict:
         return self.get(f"/api/sessions/{session_id}")
+
+
+SIGNED_IN: dict[tuple[str, str], list] = {}
+
+
+def sign_in(page, role: str) -> None:
+    """Sign in as one of the server's users: through the login form the first time, then by reusing that
+    login's cookie (the dashboard a real sign-in lands on is not what these tests are about)."""
+    key = (page.watch.base_url, role)
+    if key in SIGNED_IN:
+        page.context.add_cookies(SIGNED_IN[key])
+        return
+    login(page, role)
+    SIGNED_IN[key] = page.context.cookies()
 
 
 def minute_now() -> datetime:

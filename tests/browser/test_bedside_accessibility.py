@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import axe_violations, login
-from .support import LiveApi, ago, minute_now, start_server, watched_page
+from .conftest import axe_violations
+from .support import LiveApi, ago, minute_now, sign_in, start_server, watched_page
 
 TABLET = (768, 1024)
 
@@ -68,7 +68,7 @@ UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea')]
 @pytest.mark.parametrize(("role", "path"), PAGES)
 def test_each_page_is_usable_on_a_tablet_with_no_serious_accessibility_violations(browser, server, scene, role, path):
     with watched_page(browser, server, *TABLET) as page:
-        login(page, role)
+        sign_in(page, role)
         page.goto(path.format(**scene))
         page.wait_for_load_state("networkidle")
         for details in page.locator("details").all():
@@ -80,7 +80,7 @@ def test_each_page_is_usable_on_a_tablet_with_no_serious_accessibility_violation
 
 def test_the_bedside_dialogs_and_prompts_pass_axe_too(browser, server, scene):
     with watched_page(browser, server, *TABLET) as page:
-        login(page, "nurse")
+        sign_in(page, "nurse")
         page.goto(f"/sessions/{scene['session']}")
         page.locator("[data-amend]").first.click()
         assert axe_violations(page) == []
@@ -98,7 +98,7 @@ FOCUS_STYLE = """() => { const s = getComputedStyle(document.activeElement);
 
 def test_the_keyboard_focus_is_visible_on_every_stop_of_the_bedside_page(browser, server, scene):
     with watched_page(browser, server, *TABLET) as page:
-        login(page, "nurse")
+        sign_in(page, "nurse")
         page.goto(f"/sessions/{scene['session']}")
         seen = []
         for _ in range(60):

@@ -5,7 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from .conftest import login
-from .support import LiveApi, start_server, watched_page
+from .support import LiveApi, sign_in, start_server, watched_page
 
 
 @pytest.fixture(scope="module")
@@ -15,7 +15,7 @@ def server(tmp_path_factory):
 
 def test_an_admin_adds_a_nurse_then_disables_and_enables_the_account(browser, server):
     with watched_page(browser, server) as page:
-        login(page, "admin")
+        sign_in(page, "admin")
         page.goto("/admin")
         form = page.locator("#user-form")
         form.get_by_label("User name").fill("nurse2")
@@ -41,7 +41,7 @@ def test_an_admin_adds_a_nurse_then_disables_and_enables_the_account(browser, se
         expect(page.get_by_role("alert")).to_have_text("Unknown user or wrong password.")
 
     with watched_page(browser, server) as page:
-        login(page, "admin")
+        sign_in(page, "admin")
         page.goto("/admin")
         page.get_by_role("button", name="Enable nurse2").click()
         expect(page.locator("table.users tbody tr", has_text="nurse2")).to_contain_text("active")
@@ -53,7 +53,7 @@ def test_an_admin_adds_a_nurse_then_disables_and_enables_the_account(browser, se
 def test_a_clinician_changes_a_threshold_with_a_reason_and_the_version_is_kept(browser, server):
     api = LiveApi(server)
     with watched_page(browser, server) as page:
-        login(page, "clinician")
+        sign_in(page, "clinician")
         page.goto("/admin")
         expect(page.locator("table.users")).to_have_count(0)
         form = page.locator("#rules-form")

@@ -7,8 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import login
-from .support import LiveApi, ago, minute_now, start_server, watched_page
+from .support import LiveApi, ago, minute_now, sign_in, start_server, watched_page
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +21,7 @@ def test_a_returning_patient_is_found_and_a_high_baseline_start_needs_confirming
     first = api.session(patient_id=patient["id"], series_number=1)
     api.to(first["id"], "aborted", reason="patient unwell on arrival")
     with watched_page(browser, server) as page:
-        login(page, "nurse")
+        sign_in(page, "nurse")
         page.goto("/sessions/new")
         page.get_by_label("Find a patient by MRN or name").fill("tanaka")
         page.get_by_role("button", name="Choose Tanaka, Hiro · MRN-R0042 · born 1979-03-14").click()
@@ -66,7 +65,7 @@ def test_a_returning_patient_is_found_and_a_high_baseline_start_needs_confirming
 
 def test_an_esketamine_check_in_asks_for_the_lot_and_shows_the_devices(browser, server):
     with watched_page(browser, server) as page:
-        login(page, "nurse")
+        sign_in(page, "nurse")
         page.goto("/sessions/new")
         expect(page.get_by_label("Lot number")).to_be_hidden()
         page.get_by_label("Drug").select_option("esketamine")
@@ -82,7 +81,7 @@ def test_a_change_made_on_another_device_appears_without_a_reload(browser, serve
     session = api.session(chair="6")
     api.to(session["id"], "baseline", ago(20, t))
     with watched_page(browser, server) as page:
-        login(page, "nurse")
+        sign_in(page, "nurse")
         page.goto(f"/sessions/{session['id']}")
         expect(page.locator(".state")).to_have_text("Baseline")
         api.vitals(session["id"], {"taken_at": ago(2, t).isoformat(), "hr": 66, "sbp": 118, "dbp": 74})

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import login
-from .support import LiveApi, ago, minute_now, start_server, typed, watched_page
+from .support import LiveApi, ago, minute_now, sign_in, start_server, typed, watched_page
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +31,7 @@ def test_amending_from_the_table_keeps_the_original_struck_through(browser, serv
     session_id = infusing_session(api, t)
     api.vitals(session_id, {"taken_at": ago(10, t).isoformat(), "hr": 80, "sbp": 120, "dbp": 80})
     with watched_page(browser, server) as page:
-        login(page, "nurse")
+        sign_in(page, "nurse")
         page.goto(f"/sessions/{session_id}")
         clock = ago(10, t).strftime("%H:%M")
         page.get_by_role("button", name=f"Amend vitals at {clock}").click()
@@ -73,7 +72,7 @@ def test_an_impossible_value_shows_the_fields_message_and_keeps_what_was_typed(b
     t = minute_now()
     session_id = infusing_session(api, t)
     with watched_page(browser, server) as page:
-        login(page, "nurse")
+        sign_in(page, "nurse")
         page.goto(f"/sessions/{session_id}")
         form = page.locator("#vitals-form")
         form.get_by_label("HR").fill("400")
@@ -108,7 +107,7 @@ def test_a_clinician_signs_and_the_page_refuses_further_edits_but_takes_an_adden
     session_id = infusing_session(api, t)
     api.to(session_id, "recovery", ago(5, t))
     with watched_page(browser, server) as page:
-        login(page, "clinician")
+        sign_in(page, "clinician")
         page.goto(f"/sessions/{session_id}")
         review = page.locator("#sign-form")
         review.get_by_label("Meaning of the signature").select_option("Reviewed and approved")
@@ -133,7 +132,7 @@ def test_a_clinician_signs_and_the_page_refuses_further_edits_but_takes_an_adden
         expect(page.locator(".note-addendum")).to_contain_text("Reviewed BP trend with the patient's psychiatrist.")
 
     with watched_page(browser, server) as page:
-        login(page, "nurse")
+        sign_in(page, "nurse")
         page.goto(f"/sessions/{session_id}")
         expect(page.get_by_role("button", name="Save vitals")).to_be_disabled()
         expect(page.locator("#addendum-form")).to_be_visible()
@@ -156,7 +155,7 @@ def test_esketamine_discharge_at_90_minutes_is_refused_and_a_clinician_override_
     api.to(session_id, "ready", ago(10, t))
 
     with watched_page(browser, server) as page:
-        login(page, "nurse")
+        sign_in(page, "nurse")
         page.goto(f"/sessions/{session_id}")
         rems = page.locator("[data-panel=rems]")
         expect(rems).to_contain_text("Lot LOT-7781")
@@ -174,7 +173,7 @@ def test_esketamine_discharge_at_90_minutes_is_refused_and_a_clinician_override_
         expect(page.locator(".state")).to_have_text("Ready for discharge")
 
     with watched_page(browser, server) as page:
-        login(page, "clinician")
+        sign_in(page, "clinician")
         page.goto(f"/sessions/{session_id}")
         page.get_by_label("Time of the state change").fill(typed(t))
         page.get_by_role("button", name="Discharge", exact=True).click()
@@ -197,7 +196,7 @@ def test_scores_medications_and_an_abort_that_needs_its_reason(browser, server, 
     t = minute_now()
     session_id = infusing_session(api, t)
     with watched_page(browser, server) as page:
-        login(page, "nurse")
+        sign_in(page, "nurse")
         page.goto(f"/sessions/{session_id}")
         cadss = page.locator("details.instrument", has_text="CADSS")
         cadss.locator("summary").first.click()

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from .conftest import login
-from .support import LiveApi, ago, minute_now, start_server, watched_page
+from .support import LiveApi, ago, minute_now, sign_in, start_server, watched_page
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +30,7 @@ def test_saves_made_while_the_server_is_stopped_are_kept_and_stored_exactly_once
     t = minute_now()
     session_id = infusing_session(api, t)
     with watched_page(browser, server) as page:
-        login(page, "nurse")
+        sign_in(page, "nurse")
         page.goto(f"/sessions/{session_id}")
         server.stop()
         expect(page.locator("#connection")).to_contain_text("Connection lost since")
@@ -87,7 +87,7 @@ def test_a_save_whose_answer_is_lost_on_the_way_back_is_stored_once_when_sent_ag
             route.continue_()
 
     with watched_page(browser, server) as page:
-        login(page, "nurse")
+        sign_in(page, "nurse")
         page.goto(f"/sessions/{session_id}")
         page.route(f"**/api/sessions/{session_id}/vitals", reaches_the_server_but_the_answer_is_lost)
         form = page.locator("#vitals-form")
@@ -116,7 +116,7 @@ def test_a_kept_save_the_server_then_questions_stays_on_screen_until_confirmed(b
             route.continue_()
 
     with watched_page(browser, server) as page:
-        login(page, "nurse")
+        sign_in(page, "nurse")
         page.goto(f"/sessions/{session_id}")
         page.route(f"**/api/sessions/{session_id}/vitals", unreachable_once)
         form = page.locator("#vitals-form")

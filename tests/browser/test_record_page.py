@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import login
-from .support import LiveApi, ago, minute_now, start_server, watched_page
+from .support import LiveApi, ago, minute_now, sign_in, start_server, watched_page
 
 # Printable width at the 12 mm margins of print.css, in CSS pixels (96 per inch).
 PRINTABLE = {"A4": round((210 - 24) / 25.4 * 96), "Letter": round((215.9 - 24) / 25.4 * 96)}
@@ -55,7 +54,7 @@ def signed_esketamine(server):
 def test_the_record_shows_the_whole_session_with_amendments_struck_through(browser, server, signed_esketamine):
     t = signed_esketamine["t"]
     with watched_page(browser, server) as page:
-        login(page, "nurse")
+        sign_in(page, "nurse")
         page.goto(f"/sessions/{signed_esketamine['id']}/record")
         expect(page.get_by_role("heading", name="Session record: Okafor, Grace")).to_be_visible()
         head = page.locator(".record-head")
@@ -103,7 +102,7 @@ def test_the_record_shows_the_whole_session_with_amendments_struck_through(brows
 @pytest.mark.parametrize("paper", ["A4", "Letter"])
 def test_the_record_prints_to_a4_and_letter_without_anything_cut_off(browser, server, signed_esketamine, paper):
     with watched_page(browser, server, width=PRINTABLE[paper]) as page:
-        login(page, "nurse")
+        sign_in(page, "nurse")
         page.goto(f"/sessions/{signed_esketamine['id']}/record")
         page.emulate_media(media="print")
         assert page.evaluate("document.documentElement.scrollWidth") <= PRINTABLE[paper]
@@ -117,7 +116,7 @@ def test_the_record_prints_to_a4_and_letter_without_anything_cut_off(browser, se
 def test_reading_the_record_is_audited(browser, server, signed_esketamine):
     api = LiveApi(server)
     with watched_page(browser, server) as page:
-        login(page, "nurse")
+        sign_in(page, "nurse")
         page.goto(f"/sessions/{signed_esketamine['id']}/record")
     entries = api.get(f"/api/audit?session_id={signed_esketamine['id']}", role="admin")["entries"]
     assert ("read", "nurse", "session") in {(e["action"], e["actor"], e["entity"]) for e in entries}

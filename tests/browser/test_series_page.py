@@ -6,8 +6,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import login
-from .support import LiveApi, ago, minute_now, start_server, watched_page
+from .support import LiveApi, ago, minute_now, sign_in, start_server, watched_page
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +44,7 @@ def test_the_series_shows_each_session_of_the_course_and_plots_across_it(browser
         finished_session(api, patient["id"], 3, ago(120, t), (120, 78), (131, 84), 20),
     ]
     with watched_page(browser, server) as page:
-        login(page, "nurse")
+        sign_in(page, "nurse")
         page.goto(f"/patients/{patient['id']}")
         expect(page.get_by_role("heading", name="Moreau, Camille: treatment series")).to_be_visible()
         rows = page.locator(".series-table tbody tr")
