@@ -33,7 +33,9 @@ def finished_session(api, patient_id, number, start, baseline, peak, recovery_mi
     return sid
 
 
-def test_the_series_shows_each_session_of_the_course_and_plots_across_it(browser, server):
+@pytest.fixture(scope="module")
+def course(server):
+    """A patient three sessions into a course: two, one and zero weeks ago."""
     api = LiveApi(server)
     t = minute_now()
     patient = api.patient(family_name="Moreau", given_name="Camille")
@@ -43,6 +45,12 @@ def test_the_series_shows_each_session_of_the_course_and_plots_across_it(browser
                          ("vomiting", "severe")),
         finished_session(api, patient["id"], 3, ago(120, t), (120, 78), (131, 84), 20),
     ]
+    return {"patient": patient, "sessions": sessions}
+
+
+def test_the_series_shows_each_session_of_the_course_and_plots_across_it(browser, server, course):
+    api = LiveApi(server)
+    patient, sessions = course["patient"], course["sessions"]
     with watched_page(browser, server) as page:
         sign_in(page, "nurse")
         page.goto(f"/patients/{patient['id']}")
@@ -64,3 +72,20 @@ def test_the_series_shows_each_session_of_the_course_and_plots_across_it(browser
     series = api.get(f"/api/patients/{patient['id']}")["sessions"]
     assert [(s["sbp_rise"], s["dbp_rise"], s["recovery_minutes"]) for s in series] == [
         (28, 16, 35.0), (21, 12, 25.0), (11, 6, 20.0)]
+
+
+def test_the_clinic_reports_count_the_course_and_chart_it(browser, server, course):
+    with watched_page(browser, server) as page:
+        sign_in(page, "clinician")
+        page.goto("/reports")
+        figures = page.locator("dl.figures")
+        assert dict(zip(figures.locator("dt").all_inner_texts(), figures.locator("dd").all_inner_texts())) == {
+            "Sessions dosed": "3", "Median SBP rise": "21 mmHg", "90th centile SBP rise": "28 mmHg",
+            "Median infusion end to ready": "25 min", "90th centile infusion end to ready": "35 min"}
+        for chart in ("#chart-weeks", "#chart-rise", "#chart-effects", "#chart-recovery"):
+            expect(page.locator(f"{chart} .main-svg").first).to_be_attached()
+        expect(page.locator("#chart-effects .point")).to_have_count(2)  # nausea, vomiting
+        page.locator("#effects-h + .chart + details summary").click()
+        rows = page.locator("#effects-h ~ details tbody tr")
+        assert [r.locator("th, td").all_inner_texts() for r in rows.all()] == [
+            ["Nausea", "1", "33.3%", "0"], ["Vomiting", "1", "33.3%", "1"]]
