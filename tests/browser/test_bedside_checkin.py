@@ -53,12 +53,17 @@ def test_a_returning_patient_is_found_and_a_high_baseline_start_needs_confirming
         expect(page.locator("#note-form .form-status")).to_contain_text("Supervisor called at")
         expect(page.locator(".note-escalation")).to_contain_text(
             "Supervisor called to chair 4: BP rising, patient anxious")
-        expect(page.locator("[data-panel=alerts]")).to_contain_text("Escalation: Supervisor called to chair 4")
+        alerts = page.locator("[data-panel=alerts]")
+        expect(alerts).to_contain_text("Escalation: Supervisor called to chair 4")
+        alerts.locator("li", has_text="Escalation").get_by_role("button", name="Acknowledge").click()
+        expect(alerts.locator("li", has_text="Escalation").get_by_role("button", name="Acknowledge")).to_have_count(0)
 
     record = api.record(session_id)
     assert (record["patient_id"], record["series_number"], record["dose_mg"], record["dose_mg_per_kg"]) == (
         patient["id"], 2, 37, 0.5)
     assert [(t["to"], t["reason"]) for t in record["transitions"]] == [("baseline", None), ("infusing", None)]
+    assert [(a["key"], a["acknowledged_by"]) for a in record["alerts"] if a["key"] == "escalation"] == [
+        ("escalation", "nurse")]
     assert [(n["kind"], n["text"]) for n in record["notes"]] == [
         ("escalation", "Supervisor called to chair 4: BP rising, patient anxious")]
 
