@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
@@ -201,9 +202,15 @@ def stamp(moment: datetime) -> str:
 
 def import_key(source: str, reading) -> str:
     """A fingerprint of the reading as the file gives it (its own time, before alignment): importing the
-    same file again, aligned or not, finds every reading already there."""
-    text = f"{source}|{reading.taken_at.timestamp()!r}|{reading.values!r}"
-    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+    same file again, aligned or not, finds every reading already there. Numbers are hashed as their
+    8 bytes (formatting 100,000 rows of floats as text costs more than the hash)."""
+    values = reading.values
+    try:
+        packed = struct.pack(f"{len(values)}d", *values.values())
+    except struct.error:  # a text value: ACVPU, a note
+        packed = repr(values).encode()
+    head = f"{source}|{reading.taken_at.timestamp()!r}|{'|'.join(values)}|".encode()
+    return hashlib.blake2b(head + packed, digest_size=8).hexdigest()
 
 
 def future_times(future: list, aligned: bool) -> dict:
