@@ -199,6 +199,7 @@ def run(n_dashboards: int, rate: float, seconds: float) -> tuple[dict, dict]:
             bare_figures = measure("bare Flask-SocketIO", f"http://127.0.0.1:{bare_port}", bare_port, bare.pid, None,
                                    "/bare-insert", {"Content-Type": "application/json"},
                                    lambda marker: (marker, VITALS | {"marker": marker}), n_dashboards, rate, seconds)
+            print(f"(monitor server pid {server.pid}, for a profiler)", flush=True)
             figures = measure("monitor (POST vitals)", f"http://127.0.0.1:{port}", port, server.pid, token,
                               f"/api/sessions/{session['id']}/vitals", headers,
                               lambda marker: (marker, VITALS | {"note": marker}), n_dashboards, rate, seconds)

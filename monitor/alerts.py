@@ -43,6 +43,7 @@ LATEST_MOAAS = (  # MOAA/S from a vitals record or a MOAA/S assessment, whicheve
     " AND instrument = 'moaas' ORDER BY at DESC, id DESC LIMIT 1)) ORDER BY at DESC LIMIT 1) AS moaas")
 LATEST_NEWS2 = ("(SELECT news2 FROM vitals_current WHERE session_id = :session"
                 " ORDER BY taken_at DESC, id DESC LIMIT 1) AS news2")
+UNREAD = object()  # "the caller has not read the open alert": apply reads it
 PARSED_RULES: dict[str, dict] = {}  # stored rule-set text → parsed rules, read only
 LATEST_SQL = "SELECT " + ", ".join([LATEST_READING.format(m=m) for m in READINGS] + [LATEST_MOAAS, LATEST_NEWS2])
 
@@ -118,9 +119,20 @@ def decide(current: dict | None, finding: Finding | None) -> str:
     return "none"  # a duplicate of the open alert is not raised again
 
 
-def apply(tx: Transaction, session_id: int, key: str, finding: Finding | None, version: int) -> str:
-    """Bring the open alert of (session, key) in line with the finding; return what was done."""
-    current = open_alert(tx.db, session_id, key)
+def open_alerts(db: Database, session_id: int) -> dict[str, dict]:
+    """The session's open alerts by key (one each, by the unique index)."""
+    rows = db.execute(f"{SELECT} WHERE session_id = ? AND state != 'cleared'", (session_id,))
+    return {alert["key"]: alert for alert in map(with_bookkeeping, rows)}
+
+
+def apply(tx: Transaction, session_id: int, key: str, finding: Finding | None, version: int,
+          current=UNREAD) -> str:
+    """Bring the open alert of (session, key) in line with the finding; return what was done.
+
+    `current` is the open alert when the caller has already read it (None: there is none).
+    """
+    if current is UNREAD:
+        current = open_alert(tx.db, session_id, key)
     action = decide(current, finding)
     if action == "raise":
         raise_new(tx, session_id, finding, version)
@@ -264,9 +276,10 @@ def evaluate_vitals(tx: Transaction, session_id: int, records=()) -> None:
     values, news2 = latest_readings(tx.db, session_id)
     baseline = sessions.baseline_vitals(tx.db, session_id)
     found = {f.key: f for f in alert_rules.evaluate_vitals(values, baseline=baseline, news2=news2, rules=rules)}
+    current = open_alerts(tx.db, session_id)
     for key in alert_rules.VITALS_RULES:
-        apply(tx, session_id, key, found.get(key), version)
-    evaluate_time_rules(tx, session_id, rules, version)
+        apply(tx, session_id, key, found.get(key), version, current.get(key))
+    evaluate_time_rules(tx, session_id, rules, version, current)
 
 
 def on_assessment(tx: Transaction, assessment: dict) -> None:
@@ -337,18 +350,21 @@ def minutes_infusing(steps: list[dict], now: datetime) -> float:
 
 
 def evaluate_time_rules(tx: Transaction, session_id: int, rules: dict | None = None,
-                        version: int | None = None) -> int:
+                        version: int | None = None, current: dict[str, dict] | None = None) -> int:
     """Apply the time rules at the transaction's time; return how many alerts changed."""
     if rules is None:
         rules, version = ruleset(tx.db)
+    if current is None:
+        current = open_alerts(tx.db, session_id)
     changed = 0
     for key, finding in time_findings(tx.db, session_id, tx.now, rules).items():
-        changed += apply(tx, session_id, key, finding, version) not in ("none", "condition_cleared",
-                                                                        "condition_holds")
+        action = apply(tx, session_id, key, finding, version, current.get(key))
+        changed += action not in ("none", "condition_cleared", "condition_holds")
     return changed
 
 
 def time_rules_due(db: Database, session_id: int, now: datetime, rules: dict) -> bool:
     """Whether the time rules would change an alert of this session now (read only)."""
-    return any(decide(open_alert(db, session_id, key), finding) != "none"
+    current = open_alerts(db, session_id)
+    return any(decide(current.get(key), finding) != "none"
                for key, finding in time_findings(db, session_id, now, rules).items())

@@ -92,25 +92,37 @@ class Publisher:
     def __init__(self, store: Store, emit: Callable[[dict], None], lease: Lease | None = None,
                  poll: float = POLL_SECONDS):
         self.store, self.emit, self.lease, self.poll = store, emit, lease, poll
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()
         self.wake = threading.Event()
         self.stopping = threading.Event()
         self.last_published: int | None = None
         self.thread: threading.Thread | None = None
 
-    def committed(self, _envelopes: list[dict]) -> None:
+    def committed(self, envelopes: list[dict]) -> None:
         """`store.on_commit` listener: this process wrote events, so the committing thread publishes them.
 
-        Publishing here rather than waking the thread saves a thread hop on every save; the thread
-        still polls for what other processes write.
+        Publishing here rather than waking the thread saves a thread hop on every save, and when the
+        transaction's rows follow straight on from the last one published they go out as written
+        rather than read back. The thread still polls for what other processes write.
         """
         if self.thread is None or self.last_published is None:
             return  # not publishing in this process (tests' apps), or another process holds the lease
         try:
-            self.publish()
+            with self.lock:
+                if envelopes and envelopes[0]["seq"] == self.last_published + 1:
+                    self.emit_all(envelopes)
+                else:
+                    self.publish()
         except Exception:  # the write has committed; the polling thread retries the publish
             log.exception("live publisher failed after a commit")
             self.wake.set()
+
+    def emit_all(self, envelopes: list[dict]) -> None:
+        for envelope in envelopes:
+            self.emit(envelope)
+            self.last_published = envelope["seq"]
+        if self.lease:
+            self.lease.save(self.last_published)
 
     def start(self) -> None:
         """Publish from the end of the log as it is now (with a lease: once the lease is held)."""
@@ -147,13 +159,10 @@ class Publisher:
         return True
 
     def publish(self) -> None:
+        """Everything in the log after the last seq published, in order."""
         with self.lock:
             while batch := events.since(self.store.db, self.last_published, limit=BATCH):
-                for envelope in batch:
-                    self.emit(envelope)
-                    self.last_published = envelope["seq"]
-                if self.lease:
-                    self.lease.save(self.last_published)
+                self.emit_all(batch)
 
     def subscribe(self, since: int | None, session_id: int | None, send: Callable[[dict], None],
                   join: Callable[[], None]) -> dict:
