@@ -92,7 +92,10 @@ def store(tx: Transaction, session_id: int, prepared: dict, *, source: str = "ma
         "idempotency_key": idempotency_key, "import_key": import_key,
     }
     vitals_id = tx.insert("vitals", row)
-    return get(tx.db, vitals_id)
+    # The new row is current by construction: shape it here rather than reading it back.
+    stored = {k: row[k] for k in STORED if k in row} | {
+        "id": vitals_id, "entered_by": tx.actor.username, "status": "current", "void_reason": None}
+    return shape(stored)
 
 
 def record(tx: Transaction, session_id: int, bodies: list, *, zone: tzinfo,

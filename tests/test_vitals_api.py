@@ -166,3 +166,10 @@ def test_every_refused_bound_over_http_writes_nothing(api, sid, db_path, field, 
     assert response.get_json()["error"]["code"] == code
     assert field in response.get_json()["error"]["fields"]
     assert counts(db_path) == before
+
+
+def test_the_answer_to_a_save_is_the_record_as_read_back(api, sid):
+    saved = api.vitals(sid, {"hr": 80, "sbp": 120, "dbp": 80, "temp_f": 98.6, "note": "settled"}).get_json()
+    read = api.get(f"/api/vitals/{saved['id']}").get_json()
+    read.pop("history")
+    assert saved == read
