@@ -261,3 +261,17 @@ def test_an_import_arrives_as_one_batch_and_shows_its_latest_readings(page, clin
     expect(reading(page, session_id, "bp")).to_have_text(f"{118 + 59 % 5}/78")
     batches = clinic.call("GET", f"/api/events?session_id={session_id}&since=0")["events"]
     assert [e["type"] for e in batches].count("vitals.batch") == 1
+
+
+def test_signing_out_in_another_tab_cuts_the_dashboard_off_and_says_so(page, clinic):
+    clinic.infusing("18")
+    login(page, "clinician")
+    expect(page.locator("#connection")).to_have_text("Live")
+    other_tab = page.context.new_page()
+    other_tab.goto("/")
+    other_tab.get_by_role("button", name="Log out").click()
+    other_tab.wait_for_url("**/login")
+    signed_out = page.get_by_role("alert").filter(has_text="The live connection was refused")
+    expect(signed_out).to_be_visible(timeout=2000)
+    expect(page.locator("#dashboard")).to_have_class(re.compile(r"\bstale\b"))
+    expect(signed_out.get_by_role("link", name="Sign in again")).to_have_attribute("href", "/login?next=/")
