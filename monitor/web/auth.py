@@ -129,6 +129,8 @@ def init_login_limits(app: Flask, cfg: Config) -> Limiter:
                          on_breach=locked_out)(view)
     view = limiter.limit(per_address, methods=["POST"], deduct_when=failed, on_breach=locked_out)(view)
     app.view_functions["auth.login"] = view
+    # Only sign-ins are limited: every other request skips the limiter's bookkeeping.
+    limiter.request_filter(lambda: request.endpoint != "auth.login")
     app.extensions["monitor.login_limiter"] = limiter
     return limiter
 
