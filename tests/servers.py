@@ -51,7 +51,8 @@ class LiveServer:
 
     def start(self) -> None:
         self.process = subprocess.Popen([str(BIN / "monitor"), "serve", "--threads", "64"], env=self.env, cwd=ROOT,
-                                        stdout=open(self.log, "ab"), stderr=subprocess.STDOUT)
+                                        stdout=open(self.log, "ab"), stderr=subprocess.STDOUT,
+                                        start_new_session=True)
         deadline = time.time() + 30
         while time.time() < deadline:
             if self.process.poll() is not None:
@@ -64,8 +65,12 @@ class LiveServer:
         raise RuntimeError("server did not answer /healthz")
 
     def stop(self, kill: bool = False) -> None:
+        """SIGTERM the server, or SIGKILL its whole process group (master and worker) like a crash."""
         if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
+            if kill:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            else:
+                self.process.send_signal(signal.SIGTERM)
             try:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
