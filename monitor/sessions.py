@@ -87,6 +87,23 @@ def get(db: Database, session_id: int) -> dict:
     return session
 
 
+def first_entered(db: Database, session_id: int, state: str) -> str | None:
+    """When the session first entered `state` (its timeline entry), or None."""
+    row = db.execute("SELECT at FROM transitions WHERE session_id = ? AND to_state = ? ORDER BY id LIMIT 1",
+                     (session_id, state)).fetchone()
+    return row[0] if row else None
+
+
+def check_writable(db: Database, session_id: int) -> None:
+    """404 when the session is missing, 409 when it is signed: one query, for the hot save path."""
+    row = db.execute("SELECT s.id, g.id FROM sessions s LEFT JOIN signatures g ON g.session_id = s.id"
+                     " WHERE s.id = ?", (session_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"no session {session_id}")
+    if row[1] is not None:
+        raise Conflict("this session is signed and locked; add an addendum instead")
+
+
 def require_writable(db: Database, session_id: int) -> dict:
     """The session, or 404 when missing and 409 when signed."""
     session = get(db, session_id)
@@ -151,8 +168,7 @@ def durations(steps: list[dict]) -> dict:
 
 def baseline_vitals(db: Database, session_id: int, before: str | None = None) -> dict | None:
     """The last current BP before the infusion started (or before `before`): the BP-rise baseline."""
-    steps = transitions(db, session_id)
-    start = before or timeline(steps).get("infusing")
+    start = before or first_entered(db, session_id, "infusing")
     sql = ("SELECT sbp, dbp, hr, taken_at FROM vitals_current WHERE session_id = ? AND sbp IS NOT NULL"
            + (" AND taken_at <= ?" if start else "") + " ORDER BY taken_at DESC, id DESC LIMIT 1")
     row = db.execute(sql, (session_id, start) if start else (session_id,)).fetchone()

@@ -103,7 +103,7 @@ def record(tx: Transaction, session_id: int, bodies: list, *, zone: tzinfo,
     """Record one or more vitals sets entered by hand: all are checked before any is stored."""
     from . import sessions
 
-    sessions.require_writable(tx.db, session_id)
+    sessions.check_writable(tx.db, session_id)
     if idempotency_key:
         replay = by_idempotency_key(tx.db, tx.actor.user_id, idempotency_key)
         if replay:
