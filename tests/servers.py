@@ -1,6 +1,7 @@
 """A real `monitor serve` process on a free port, with a user of each role and their tokens."""
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -81,3 +82,25 @@ class LiveServer:
     def restart(self) -> None:
         self.stop()
         self.start()
+
+
+def running_server(directory: Path):
+    """Yield a started server with the three users (for module-scoped fixtures), then stop it."""
+    server = LiveServer(directory)
+    server.cli("init-db")
+    server.add_users()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def call(server: LiveServer, method: str, path: str, body=None, role: str = "nurse"):
+    """Call the real server's API with a user's token; the JSON answer (an error raises)."""
+    request = urllib.request.Request(server.url + path, method=method,
+                                     data=None if body is None else json.dumps(body).encode(),
+                                     headers={"Authorization": f"Bearer {server.tokens[role]}",
+                                              "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())

@@ -1,7 +1,5 @@
 """The alert schedule keeps no state outside the database: open alerts and their timers survive a restart."""
-import json
 import time
-import urllib.request
 from datetime import datetime, timezone
 
 import pytest
@@ -9,6 +7,7 @@ import pytest
 from monitor import scheduler, vitals
 from monitor.db import Actor, Store
 from tests.conftest import counts
+from tests.servers import call
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 
@@ -76,15 +75,6 @@ def test_a_silence_that_ran_out_while_down_ends_on_the_first_tick(api, store, cl
 
 
 # The real server: the alerts and the scheduler thread across a process restart.
-
-def call(server, method, path, body=None, role="nurse"):
-    request = urllib.request.Request(server.url + path, method=method,
-                                     data=None if body is None else json.dumps(body).encode(),
-                                     headers={"Authorization": f"Bearer {server.tokens[role]}",
-                                              "Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read())
-
 
 def wait_until(predicate, seconds=5.0):
     deadline = time.time() + seconds

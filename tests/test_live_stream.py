@@ -10,25 +10,19 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 
 import pytest
 import requests
 import socketio
 
-from tests.servers import PASSWORDS, ROOT, LiveServer
+from tests.servers import PASSWORDS, ROOT, LiveServer, call, running_server
 
 NS = "/live"
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    server = LiveServer(tmp_path_factory.mktemp("live"))
-    server.cli("init-db")
-    server.add_users()
-    server.start()
-    yield server
-    server.stop()
+    yield from running_server(tmp_path_factory.mktemp("live"))
 
 
 class Listener:
@@ -87,15 +81,6 @@ def listen(server):
     yield open_listener
     for listener in opened:
         listener.close()
-
-
-def call(server, method, path, body=None, role="nurse"):
-    request = urllib.request.Request(server.url + path, method=method,
-                                     data=None if body is None else json.dumps(body).encode(),
-                                     headers={"Authorization": f"Bearer {server.tokens[role]}",
-                                              "Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read())
 
 
 def new_session(server, chair="1") -> int:

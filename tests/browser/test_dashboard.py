@@ -14,7 +14,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from ..servers import LiveServer
+from ..servers import LiveServer, running_server
 from .conftest import axe_violations, login
 
 NUMBERS = itertools.count(1)
@@ -22,12 +22,7 @@ NUMBERS = itertools.count(1)
 
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory):
-    server = LiveServer(tmp_path_factory.mktemp("dashboard"))
-    server.cli("init-db")
-    server.add_users()
-    server.start()
-    yield server
-    server.stop()
+    yield from running_server(tmp_path_factory.mktemp("dashboard"))
 
 
 class Clinic:

@@ -7,18 +7,13 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from ..servers import LiveServer
+from ..servers import running_server
 from .conftest import login
 
 
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory):
-    server = LiveServer(tmp_path_factory.mktemp("trends"))
-    server.cli("init-db")
-    server.add_users()
-    server.start()
-    yield server
-    server.stop()
+    yield from running_server(tmp_path_factory.mktemp("trends"))
 
 
 def call(server, method, path, body=None):
