@@ -12,7 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import free_port, monitor_cli, percentile, start_bare, start_monitor
+from common import bench_session, bench_user, free_port, percentile, start_bare, start_monitor
 
 
 def measure(port: int, path: str, body: dict, n: int, headers: dict) -> tuple[list[float], float]:
@@ -44,24 +44,16 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "bench.db"
-        monitor_cli(db, "init-db")
-        monitor_cli(db, "user", "add", "bench", "--role", "nurse", "--password-stdin", stdin="bench-password\n")
-        token = monitor_cli(db, "token", "create", "bench").strip()
+        token = bench_user(db)
         port, bare_port = free_port(), free_port()
         server = start_monitor(db, port)
         bare = start_bare(bare_port, Path(tmp) / "bare.db")
         try:
             headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
-            conn = http.client.HTTPConnection("127.0.0.1", port)
-            conn.request("POST", "/api/patients", json.dumps({"mrn": "B1", "family_name": "Bench", "given_name": "B",
-                                                              "birth_date": "1980-01-01"}), headers)
-            patient = json.loads(conn.getresponse().read())
-            conn.request("POST", "/api/sessions", json.dumps({"patient_id": patient["id"], "chair": "1",
-                                                              "drug": "ketamine", "route": "iv"}), headers)
-            session = json.loads(conn.getresponse().read())
+            session_id = bench_session(port, headers)
             vitals = {"hr": 82, "sbp": 128, "dbp": 79, "spo2": 98, "rr": 15, "temp_c": 36.8}
             bare_times, bare_rate = measure(bare_port, "/bare", vitals, args.n, {"Content-Type": "application/json"})
-            times, rate = measure(port, f"/api/sessions/{session['id']}/vitals", vitals, args.n, headers)
+            times, rate = measure(port, f"/api/sessions/{session_id}/vitals", vitals, args.n, headers)
         finally:
             server.terminate()
             bare.terminate()

@@ -1,6 +1,8 @@
 """Start a real server process (gunicorn, threads) on a free port, for the benchmarks."""
 from __future__ import annotations
 
+import http.client
+import json
 import os
 import socket
 import subprocess
@@ -32,21 +34,49 @@ def wait_for(url: str, seconds: float = 20) -> None:
     raise RuntimeError(f"{url} did not answer")
 
 
-def start_monitor(db: Path, port: int, threads: int = 64) -> subprocess.Popen:
+def output_to(log: Path | None) -> dict:
+    """Send a server's output to `log` (kept out of the figures), or leave it on the terminal."""
+    return {"stdout": open(log, "ab"), "stderr": subprocess.STDOUT} if log else {}
+
+
+def start_monitor(db: Path, port: int, threads: int = 64, log: Path | None = None) -> subprocess.Popen:
+    """`monitor serve` (gunicorn, one process, threads) on `port`."""
     env = os.environ | {"MONITOR_DB": str(db), "MONITOR_PORT": str(port),
                         "MONITOR_ALLOWED_ORIGINS": f"http://127.0.0.1:{port}"}
-    process = subprocess.Popen([str(BIN / "monitor"), "serve", "--threads", str(threads)], env=env, cwd=ROOT)
+    process = subprocess.Popen([str(BIN / "monitor"), "serve", "--threads", str(threads)], env=env, cwd=ROOT,
+                               **output_to(log))
     wait_for(f"http://127.0.0.1:{port}/healthz")
     return process
 
 
-def start_bare(port: int, db: Path, threads: int = 64) -> subprocess.Popen:
+def start_bare(port: int, db: Path, threads: int = 64, log: Path | None = None) -> subprocess.Popen:
+    """bench/bare_app.py under the same gunicorn settings."""
     env = os.environ | {"BARE_DB": str(db), "PYTHONPATH": str(ROOT / "bench")}
     process = subprocess.Popen([str(BIN / "gunicorn"), "-w", "1", "-k", "gthread", "--threads", str(threads),
                                 "--timeout", "0", "--log-level", "warning", "-b", f"127.0.0.1:{port}",
-                                "bare_app:app"], env=env, cwd=ROOT / "bench")
+                                "bare_app:app"], env=env, cwd=ROOT / "bench", **output_to(log))
     wait_for(f"http://127.0.0.1:{port}/nothing")
     return process
+
+
+def bench_user(db: Path) -> str:
+    """Create the database and a nurse for the benchmark; return the nurse's API token."""
+    monitor_cli(db, "init-db")
+    monitor_cli(db, "user", "add", "bench", "--role", "nurse", "--password-stdin", stdin="bench-password\n")
+    return monitor_cli(db, "token", "create", "bench").strip()
+
+
+def bench_session(port: int, headers: dict) -> int:
+    """A patient and an IV session on the running server, to save vitals into; returns the session id."""
+    conn = http.client.HTTPConnection("127.0.0.1", port)
+    conn.request("POST", "/api/patients", json.dumps({"mrn": "B1", "family_name": "Bench", "given_name": "B",
+                                                      "birth_date": "1980-01-01"}), headers)
+    patient = json.loads(conn.getresponse().read())
+    conn.request("POST", "/api/sessions", json.dumps({"patient_id": patient["id"], "chair": "1",
+                                                      "drug": "ketamine", "route": "iv"}), headers)
+    session = json.loads(conn.getresponse().read())
+    conn.close()
+    return session["id"]
 
 
 def monitor_cli(db: Path, *args: str, stdin: str | None = None) -> str:

@@ -18,38 +18,16 @@ import multiprocessing
 import os
 import re
 import selectors
-import subprocess
 import tempfile
 import time
 from pathlib import Path
 
-from common import BIN, ROOT, free_port, monitor_cli, percentile, wait_for
+from common import bench_session, bench_user, free_port, percentile, start_bare, start_monitor
 
 CLIENT_PROCESSES = 2
 DRAIN_SECONDS = 3.0
 WARM_UP_SAVES = 20
 VITALS = {"hr": 78, "sbp": 124, "dbp": 79, "spo2": 98, "rr": 15, "temp_c": 36.8}
-
-
-def start_monitor(db: Path, port: int, threads: int, log: Path) -> subprocess.Popen:
-    """`monitor serve` (gunicorn, one process, threads), its request log kept out of the figures."""
-    env = os.environ | {"MONITOR_DB": str(db), "MONITOR_PORT": str(port),
-                        "MONITOR_ALLOWED_ORIGINS": f"http://127.0.0.1:{port}"}
-    process = subprocess.Popen([str(BIN / "monitor"), "serve", "--threads", str(threads)], env=env, cwd=ROOT,
-                               stdout=open(log, "ab"), stderr=subprocess.STDOUT)
-    wait_for(f"http://127.0.0.1:{port}/healthz")
-    return process
-
-
-def start_bare(port: int, db: Path, threads: int, log: Path) -> subprocess.Popen:
-    """bench/bare_app.py under the same gunicorn settings."""
-    env = os.environ | {"BARE_DB": str(db), "PYTHONPATH": str(ROOT / "bench")}
-    process = subprocess.Popen([str(BIN / "gunicorn"), "-w", "1", "-k", "gthread", "--threads", str(threads),
-                                "--timeout", "0", "--log-level", "warning", "-b", f"127.0.0.1:{port}",
-                                "bare_app:app"], env=env, cwd=ROOT / "bench", stdout=open(log, "ab"),
-                               stderr=subprocess.STDOUT)
-    wait_for(f"http://127.0.0.1:{port}/nothing")
-    return process
 
 
 MARKER = re.compile(r'"(?:note|marker)": ?"([^"]+)"')
@@ -180,28 +158,19 @@ def run(n_dashboards: int, rate: float, seconds: float) -> tuple[dict, dict]:
     threads = n_dashboards + 32  # gunicorn gthread: one thread per open websocket, plus the requests
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "bench.db"
-        monitor_cli(db, "init-db")
-        monitor_cli(db, "user", "add", "bench", "--role", "nurse", "--password-stdin", stdin="bench-password\n")
-        token = monitor_cli(db, "token", "create", "bench").strip()
+        token = bench_user(db)
         port, bare_port = free_port(), free_port()
         server = start_monitor(db, port, threads, Path(tmp) / "monitor.log")
         bare = start_bare(bare_port, Path(tmp) / "bare.db", threads, Path(tmp) / "bare.log")
         try:
             headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
-            conn = http.client.HTTPConnection("127.0.0.1", port)
-            conn.request("POST", "/api/patients", json.dumps({"mrn": "B1", "family_name": "Bench", "given_name": "B",
-                                                              "birth_date": "1980-01-01"}), headers)
-            patient = json.loads(conn.getresponse().read())
-            conn.request("POST", "/api/sessions", json.dumps({"patient_id": patient["id"], "chair": "1",
-                                                              "drug": "ketamine", "route": "iv"}), headers)
-            session = json.loads(conn.getresponse().read())
-            conn.close()
+            session_id = bench_session(port, headers)
             bare_figures = measure("bare Flask-SocketIO", f"http://127.0.0.1:{bare_port}", bare_port, bare.pid, None,
                                    "/bare-insert", {"Content-Type": "application/json"},
                                    lambda marker: (marker, VITALS | {"marker": marker}), n_dashboards, rate, seconds)
             print(f"(monitor server pid {server.pid}, for a profiler)", flush=True)
             figures = measure("monitor (POST vitals)", f"http://127.0.0.1:{port}", port, server.pid, token,
-                              f"/api/sessions/{session['id']}/vitals", headers,
+                              f"/api/sessions/{session_id}/vitals", headers,
                               lambda marker: (marker, VITALS | {"note": marker}), n_dashboards, rate, seconds)
         finally:
             for process in (server, bare):

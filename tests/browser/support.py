@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import requests
 
-from ..servers import LiveServer
+from ..servers import LiveServer, running_server
 from .conftest import PageWatch, login
 
 CLINIC = ZoneInfo("Europe/London")  # the live server's MONITOR_TIMEZONE
@@ -21,14 +21,7 @@ NUMBERS = itertools.count(1)
 
 def start_server(tmp_path_factory):
     """A `monitor serve` process with a nurse, a clinician and an admin; stopped when the module ends."""
-    server = LiveServer(tmp_path_factory.mktemp("server"))
-    server.cli("init-db")
-    server.add_users()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from running_server(tmp_path_factory.mktemp("server"))
 
 
 class LiveApi:
