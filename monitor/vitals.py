@@ -27,6 +27,8 @@ SELECT = (", ".join(f"v.{c}" for c in STORED if c != "entered_by")
           " AS status, x.reason AS void_reason FROM vitals v LEFT JOIN users u ON u.id = v.entered_by"
           " LEFT JOIN vitals_voids x ON x.vitals_id = v.id LEFT JOIN vitals later ON later.supersedes = v.id")
 REQUEST_EXTRAS = ("taken_at", "note", "confirm")
+LATEST_INDEX = {p: f"vitals_latest_{p}" if p in ("o2_lpm", "consciousness") else "vitals_session_time"
+                for p in NEWS2_INPUTS}
 
 
 def mean_arterial_pressure(sbp, dbp) -> int | None:
@@ -61,15 +63,17 @@ def news2_for(db: Database, session_id: int, taken_at: datetime, values: dict, s
     missing = [k for k, v in latest.items() if v is None]
     if missing:
         window = (session_id, iso(taken_at - NEWS2_WINDOW), iso(taken_at))
-        row = db.execute("SELECT " + ", ".join(LATEST_IN_WINDOW.format(p=p) for p in missing),
+        row = db.execute("SELECT " + ", ".join(LATEST_IN_WINDOW.format(p=p, index=LATEST_INDEX[p]) for p in missing),
                          window * len(missing)).fetchone()
         latest |= dict(zip(missing, row))
     return news2.score({k: v for k, v in latest.items() if v is not None}, scale2=scale2)
 
 
-# Uses the partial index vitals_latest_<p>; voided and superseded records do not count.
+# The latest value of one parameter in the window; voided and superseded records do not count.
+# The session's time index carries every NEWS2 input; O2 flow and ACVPU, absent from most
+# records, have a partial index of their own (migrations.NEWS2_COVERING_INDEX).
 LATEST_IN_WINDOW = (
-    "(SELECT v.{p} FROM vitals v INDEXED BY vitals_latest_{p} WHERE v.session_id = ? AND v.taken_at > ?"
+    "(SELECT v.{p} FROM vitals v INDEXED BY {index} WHERE v.session_id = ? AND v.taken_at > ?"
     " AND v.taken_at <= ? AND v.{p} IS NOT NULL"
     " AND NOT EXISTS (SELECT 1 FROM vitals later WHERE later.supersedes = v.id)"
     " AND NOT EXISTS (SELECT 1 FROM vitals_voids x WHERE x.vitals_id = v.id)"
