@@ -1,9 +1,9 @@
 """The event log: one row per change, gap-free `seq`, the single source for live and catch-up."""
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
+import orjson
 from sqlite_utils import Database
 
 from .timeutil import iso
@@ -28,8 +28,13 @@ def append(db: Database, type_: str, session_id: int | None, at: datetime, data:
     seq = next_seq(db)
     envelope = {"seq": seq, "type": type_, "session_id": session_id, "at": iso(at), "data": data}
     db.execute("INSERT INTO events (seq, type, session_id, at, data) VALUES (?, ?, ?, ?, ?)",
-               (seq, type_, session_id, envelope["at"], json.dumps(data, separators=(",", ":"))))
+               (seq, type_, session_id, envelope["at"], encode(data)))
     return envelope
+
+
+def encode(data: dict) -> str:
+    """An event's data as stored: compact JSON (orjson: an import's batches carry 100,000 records)."""
+    return orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 def last_seq(db: Database) -> int:
@@ -46,6 +51,6 @@ def since(db: Database, seq: int, *, session_id: int | None = None, limit: int =
     sql += " ORDER BY seq LIMIT ?"
     params.append(limit)
     return [
-        {"seq": s, "type": t, "session_id": sid, "at": at, "data": json.loads(data)}
+        {"seq": s, "type": t, "session_id": sid, "at": at, "data": orjson.loads(data)}
         for s, t, sid, at, data in db.execute(sql, params)
     ]
