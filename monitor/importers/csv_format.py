@@ -9,12 +9,10 @@ groups rows by their time.
 from __future__ import annotations
 
 import csv
-import gc
 import io
 import re
 import unicodedata
 from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
@@ -108,22 +106,7 @@ LONG_HEADERS = {
 
 def parse_csv(data: bytes, zone: tzinfo) -> ParsedFile:
     """Read a CSV export of vitals in either layout."""
-    with collector_paused():
-        return read_csv(data, zone)
-
-
-@contextmanager
-def collector_paused():
-    """Pause Python's cycle collector: a long file builds ~100,000 objects that all stay alive and
-    hold no cycles, and the collector would walk them again and again (a third of the time).
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
+    return read_csv(data, zone)
 
 
 def read_csv(data: bytes, zone: tzinfo) -> ParsedFile:
@@ -234,6 +217,7 @@ class WidePlan:
     status: int | None = None  # the status column of this app's export
 
 
+
 def plan_wide(header: list[str], line: int, out: Collector) -> WidePlan:
     """Map each header to a field, noting in the report the columns that are not imported."""
     where = f"line {line}"
@@ -299,52 +283,109 @@ def with_fallbacks(numbers: list, where: str, out: Collector) -> tuple:
 
 
 def read_wide(reader, plan: WidePlan, clock: Clock, out: Collector) -> None:
-    """One row per moment; the lean path that 100,000-row exports take."""
-    numbers, texts, pressures, width = plan.numbers, plan.texts, plan.pressures, plan.width
-    by_time = out.by_time
+    """One row per moment. Rows whose numbers are all plain measurements (every row of a typical
+    100,000-row export) are read by `PlainCells`; any other row goes cell by cell through `read_numbers`."""
+    texts, pressures, width, status = plan.texts, plan.pressures, plan.width, plan.status
+    plain, by_time = PlainCells(plan.numbers), out.by_time
+    one_time_column = plan.time is not None and plan.date is None
     for row in reader:
         if not row:
             continue
         where = f"line {reader.line_num}"
         if len(row) > width and any(text.strip() for text in row[width:]):
             raise malformed(f"{where}: {len(row)} cells, but the header on line {plan.header_line} has {width}")
-        if plan.status is not None and (state := cell(row, plan.status).lower()) in NOT_CURRENT:
+        if status is not None and (state := cell(row, status).lower()) in NOT_CURRENT:
             out.skip(where, NOT_CURRENT[state])
             continue
-        values = {}
-        for index, field, convert, label, fallback in numbers:
-            if fallback and field in values:
-                continue
-            try:
-                text = row[index]
-            except IndexError:
-                continue
-            if not text:
-                continue
-            try:
-                value = float(text)
-            except ValueError:
-                value = odd_number(text, field, where, out)
-                if value is None:
-                    continue
-            if not 0 < value < 1e6:  # not a plain measurement: 0, negative, a marker, NaN or missing
-                value = unusual_value(value, field, label, where, out)
-                if value is None:
-                    continue
-            values[field] = convert(value) if convert else value
+        values = plain.values(row) if len(row) == width else None
+        if values is None:
+            values = read_numbers(row, plan.numbers, where, out)
         if texts or pressures:
             read_texts(row, texts, pressures, values, where, out)
         if not values:
             if not rejected_here(out, where) and any(text.strip() for text in row):
                 out.skip(where, "no vital-sign value in this row")
             continue
-        moment = row_time(row, plan, clock, where, out)
-        if moment is None:
+        found = None
+        if one_time_column:
+            try:
+                found = clock.read(row[plan.time])
+            except (ValueError, IndexError):  # row_time says what is wrong with it
+                pass
+        if found is None and (found := row_time(row, plan, clock, where, out)) is None:
             continue
-        if moment[0] in by_time:
-            out.add_row(where, moment[0], values, moment[1])
+        moment, date_only = found
+        if moment in by_time:
+            out.add_row(where, moment, values, date_only)
         else:
-            by_time[moment[0]] = Reading(where, moment[0], values, moment[1])
+            by_time[moment] = Reading(where, moment, values, date_only)
+
+
+class PlainCells:
+    """The numbers of a row in one dictionary lookup per cell, when each cell's text has been seen
+    before as a plain measurement of its column: above 0 (or 0 where 0 is real, O2 flow) and below
+    a million, converted into the field's unit. A long export repeats a few hundred such texts.
+    Fallback columns are not read: the best column of each field has a value in a plain row.
+    """
+
+    LIMIT = 100_000  # texts remembered per column: a file of all-different decimals stays bounded
+
+    def __init__(self, numbers: tuple):
+        best = [(index, field, convert) for index, field, convert, _label, fallback in numbers if not fallback]
+        self.fields = [field for _, field, _ in best]
+        self.columns = [(index, {}) for index, _, _ in best]
+        self.kinds = [(field, convert, field not in ZERO_IS_NO_SIGNAL) for _, field, convert in best]
+
+    def values(self, row: list) -> dict | None:
+        """The row's values by field, or None when a cell is not a plain measurement."""
+        try:
+            return dict(zip(self.fields, [known[row[index]] for index, known in self.columns]))
+        except KeyError:
+            return self.learn(row)
+
+    def learn(self, row: list) -> dict | None:
+        values = {}
+        for (index, known), (field, convert, zero_allowed) in zip(self.columns, self.kinds):
+            text = row[index]
+            value = known.get(text)
+            if value is None:
+                try:
+                    value = float(text)
+                except ValueError:  # empty, a decimal comma, text: read_numbers says what it is
+                    return None
+                if not (0 < value < 1e6 or value == 0 and zero_allowed):  # also NaN and infinity
+                    return None
+                value = convert(value) if convert else value
+                if len(known) < self.LIMIT:
+                    known[text] = value
+            values[field] = value
+        return values or None
+
+
+def read_numbers(row: list, numbers: tuple, where: str, out: Collector) -> dict:
+    """A row's values cell by cell: empty cells, fallback columns, markers and rejections."""
+    values = {}
+    for index, field, convert, label, fallback in numbers:
+        if fallback and field in values:
+            continue
+        try:
+            text = row[index]
+        except IndexError:
+            continue
+        if not text:
+            continue
+        try:
+            value = float(text)
+        except ValueError:
+            value = odd_number(text, field, where, out)
+            if value is None:
+                continue
+        if not 0 < value < 1e6:  # not a plain measurement: 0, negative, a marker, NaN or missing
+            value = unusual_value(value, field, label, where, out)
+            if value is None:
+                continue
+        values[field] = convert(value) if convert else value
+    return values
 
 
 def rejected_here(out: Collector, where: str) -> bool:
