@@ -22,6 +22,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
+from hashlib import blake2b
 
 from . import events, news2, sessions, validation, vitals
 from .db import Store, Transaction
@@ -159,26 +160,27 @@ def check(parsed: ParsedFile, *, now: datetime, options: Options, progress: Prog
         plan.shift = options.align_start - readings[0].taken_at
     checker, latest, future, shift = Checker(), now + CLOCK_SKEW, [], plan.shift
     plain, checked, source, total = checker.plain, plan.checked, plan.source, len(readings)
-    for done, reading in enumerate(readings, 1):
-        taken_at = reading.taken_at + shift if shift else reading.taken_at
-        if taken_at.microsecond % 1000:
-            taken_at = to_millisecond(taken_at)
-        if taken_at > latest:
-            future.append((reading, taken_at))
-            continue
-        # The common case inline (a long file's every row): each value already known to pass on its own.
-        try:
-            measures = {name: plain[name][value] for name, value in reading.values.items()}
-        except (KeyError, TypeError):
-            measures = None
-        if measures and None not in measures.values() and (
-                "dbp" not in measures or "sbp" not in measures or measures["dbp"] < measures["sbp"]):
-            checked.append(Checked(reading.where, taken_at, measures, None, import_key(source, reading),
-                                   reading.date_only, False))
-        else:
-            check_one(plan, checker, reading, taken_at)
-        if done % PROGRESS_EVERY == 0:
-            progress("checking", done, total)
+    add, key_of = checked.append, import_key
+    for start in range(0, total, PROGRESS_EVERY):
+        for reading in readings[start:start + PROGRESS_EVERY]:
+            taken_at = reading.taken_at + shift if shift else reading.taken_at
+            if taken_at.microsecond % 1000:
+                taken_at = to_millisecond(taken_at)
+            if taken_at > latest:
+                future.append((reading, taken_at))
+                continue
+            # The common case inline (a long file's every row): each value already known to pass on its own.
+            try:
+                measures = {name: plain[name][value] for name, value in reading.values.items()}
+            except (KeyError, TypeError):
+                measures = None
+            if measures and None not in measures.values() and (
+                    "dbp" not in measures or "sbp" not in measures or measures["dbp"] < measures["sbp"]):
+                add(Checked(reading.where, taken_at, measures, None, key_of(source, reading), reading.date_only,
+                            False))
+            else:
+                check_one(plan, checker, reading, taken_at)
+        progress("checking", min(start + PROGRESS_EVERY, total), total)
     progress("checking", total, total)
     if future:
         plan.rejected.append(future_times(future, plan.shift is not None))
@@ -218,8 +220,10 @@ def to_millisecond(moment: datetime) -> datetime:
 
 
 def stamp(moment: datetime) -> str:
-    """`timeutil.iso` for an aware UTC time, at a third of its cost (a long import formats 100,000)."""
-    return moment.isoformat(timespec="milliseconds")[:-6] + "Z"
+    """`timeutil.iso` of an aware UTC time already to the millisecond, at a fifth of its cost (a long
+    import formats 100,000): isoformat() without a timespec is the fastest of datetime's formats."""
+    text = moment.isoformat()  # 2026-11-23T10:04:15.123000+00:00, or without .123000
+    return text[:23] + "Z" if moment.microsecond else text[:19] + ".000Z"
 
 
 def import_key(source: str, reading) -> str:
@@ -228,11 +232,14 @@ def import_key(source: str, reading) -> str:
     8 bytes (formatting 100,000 rows of floats as text costs more than the hash)."""
     values = reading.values
     try:
-        packed = struct.pack(f"{len(values)}d", *values.values())
-    except struct.error:  # a text value: ACVPU, a note
+        packed = DOUBLES[len(values)](*values.values())
+    except (struct.error, IndexError):  # a text value (ACVPU, a note); more values than DOUBLES packs
         packed = repr(values).encode()
     head = f"{source}|{reading.taken_at.timestamp()!r}|{'|'.join(values)}|".encode()
-    return hashlib.blake2b(head + packed, digest_size=8).hexdigest()
+    return blake2b(head + packed, digest_size=8).hexdigest()
+
+
+DOUBLES = [struct.Struct(f"{count}d").pack for count in range(len(MEASURES) + 2)]  # by how many values
 
 
 def future_times(future: list, aligned: bool) -> dict:

@@ -177,6 +177,8 @@ class Clock:
         """The time in UTC, and whether the text gave only a date. Raises ValueError."""
         text = text.strip()
         moment = self._parse(text)
+        if moment.tzinfo is UTC:  # 2026-11-23T10:04:15Z, as monitors export
+            return moment, False
         if moment.tzinfo is not None:
             return moment.astimezone(UTC), False
         hour = text[:13]
