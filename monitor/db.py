@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
+import orjson
 from sqlite_utils import Database
 
 from . import audit, events, migrations
@@ -55,9 +56,10 @@ SYSTEM = Actor(None, "system", "system")
 class Transaction:
     """One write: the rows it adds, its audit entries and its events commit together."""
 
-    def __init__(self, db: Database, actor: Actor, now: datetime):
+    def __init__(self, db: Database, actor: Actor, now: datetime, listened: bool = True):
         self.db, self.actor, self.now = db, actor, now
         self.events: list[dict] = []
+        self.listened = listened  # someone is told of the events after COMMIT
 
     def audit(self, action: str, entity: str, entity_id, *, session_id=None, before=None, after=None):
         audit.append(self.db, self.actor, self.now, action, entity, entity_id, session_id, before, after)
@@ -65,6 +67,14 @@ class Transaction:
     def event(self, type_: str, session_id: int | None, data: dict) -> dict:
         envelope = events.append(self.db, type_, session_id, self.now, data)
         self.events.append(envelope)
+        return envelope
+
+    def event_encoded(self, type_: str, session_id: int | None, text: str) -> dict:
+        """`event` for data already encoded as JSON text; decoded again only if someone listens."""
+        envelope = events.append_encoded(self.db, type_, session_id, self.now, text)
+        if self.listened:
+            envelope["data"] = orjson.loads(text)
+            self.events.append(envelope)
         return envelope
 
     def execute(self, sql: str, params=()) -> sqlite3.Cursor:
@@ -114,7 +124,7 @@ class Store:
         with self._write_lock:
             db = self.db
             db.execute("BEGIN IMMEDIATE")
-            tx = Transaction(db, actor, self.now())
+            tx = Transaction(db, actor, self.now(), listened=bool(self._listeners))
             try:
                 yield tx
                 db.execute("COMMIT")

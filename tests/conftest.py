@@ -2,18 +2,21 @@
 from __future__ import annotations
 
 import itertools
+import os
 import shutil
 import sqlite3
+import subprocess
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
 import sqlite_utils
 
-from monitor import users
+from monitor import patients, sessions, users
 from monitor.config import Config
 from monitor.db import SYSTEM, Store
 from monitor.web.app import create_app
+from tests.servers import BIN, ROOT
 
 PASSWORDS = {"nurse": "nurse-password-1", "clinician": "clinician-password-1", "admin": "admin-password-1"}
 ZONE = ZoneInfo("Europe/London")
@@ -174,3 +177,21 @@ def counts(db_path) -> dict:
         return tables
     finally:
         db.close()
+
+
+@pytest.fixture
+def clinic(db_path):
+    """The test database with one session; the environment a `monitor` process needs to use it."""
+    store = Store(db_path)
+    with store.write(SYSTEM) as tx:
+        patient = patients.create(tx, {"mrn": "CLI-7", "family_name": "Nakamura", "given_name": "Aiko",
+                                       "birth_date": "1972-11-30"})
+        session = sessions.create(tx, {"patient_id": patient["id"], "chair": "3", "drug": "ketamine", "route": "iv"})
+    store.close()
+    env = os.environ | {"MONITOR_DB": str(db_path), "MONITOR_TIMEZONE": "Europe/London"}
+    return env, session["id"]
+
+
+def monitor(env: dict, *args: str) -> subprocess.CompletedProcess:
+    """Run a `monitor` command as a person does: its own process, output captured."""
+    return subprocess.run([str(BIN / "monitor"), *args], env=env, capture_output=True, text=True, cwd=ROOT)

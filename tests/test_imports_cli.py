@@ -3,36 +3,13 @@ error, the report (or the error) as JSON on standard output, nothing written by 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from datetime import datetime, timedelta, timezone
 
-import pytest
 from fhir.resources.R4B.bundle import Bundle
 
-from monitor import patients, sessions
-from monitor.db import SYSTEM, Store
-from tests.conftest import counts
-from tests.servers import BIN, ROOT
+from tests.conftest import counts, monitor
 
 from .test_imports_samples import DATA, IHE, MIMIC
-
-
-@pytest.fixture
-def clinic(db_path):
-    """The test database with one session; the environment a `monitor` process needs to use it."""
-    store = Store(db_path)
-    with store.write(SYSTEM) as tx:
-        patient = patients.create(tx, {"mrn": "CLI-7", "family_name": "Nakamura", "given_name": "Aiko",
-                                       "birth_date": "1972-11-30"})
-        session = sessions.create(tx, {"patient_id": patient["id"], "chair": "3", "drug": "ketamine", "route": "iv"})
-    store.close()
-    env = os.environ | {"MONITOR_DB": str(db_path), "MONITOR_TIMEZONE": "Europe/London"}
-    return env, session["id"]
-
-
-def monitor(env: dict, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(BIN / "monitor"), *args], env=env, capture_output=True, text=True, cwd=ROOT)
 
 
 def big_csv(tmp_path, rows: int):

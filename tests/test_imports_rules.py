@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from monitor import imports, validation, vitals
+from monitor import import_check, import_rows, validation, vitals
 from monitor.config import Config
 from monitor.errors import ApiError
 from monitor.web.app import create_app
@@ -344,7 +344,7 @@ def test_the_caller_can_follow_its_import_by_progress_id(api):
 
 def test_the_remembering_checker_agrees_with_check_vitals_on_random_readings():
     chooser = random.Random(20240501)
-    checker = imports.Checker()
+    checker = import_check.Checker()
     pools = {"hr": [0.0, 25.0, 29.9, 30.0, 72.0, 72.4, 220.0, 221.0, 301.0], "sbp": [0.0, 55.0, 90.0, 120.0, 251.0],
              "dbp": [0.0, 25.0, 60.0, 80.0, 119.0, 120.0, 151.0], "spo2": [50.0, 69.9, 97.0, 100.0, 100.5],
              "rr": [0.0, 3.0, 14.0, 61.0, 71.0], "temp_c": [9.0, 31.0, 36.55, 37.0, 43.0, 98.6],
@@ -352,7 +352,7 @@ def test_the_remembering_checker_agrees_with_check_vitals_on_random_readings():
     for _ in range(3000):
         values = {name: chooser.choice(pool) for name, pool in pools.items() if chooser.random() < 0.5}
         try:
-            expected = validation.check_vitals({k: imports.whole(k, v) for k, v in values.items()})
+            expected = validation.check_vitals({k: import_check.whole(k, v) for k, v in values.items()})
         except ApiError as error:
             expected = (type(error).__name__, error.fields)
         try:
@@ -368,7 +368,7 @@ def test_the_fast_time_format_is_timeutil_iso():
 
     for moment in (datetime(2024, 5, 1, 9, 0, tzinfo=timezone.utc), datetime(1999, 12, 31, 23, 59, 59, 999999,
                                                                               tzinfo=timezone.utc)):
-        assert imports.stamp(imports.to_millisecond(moment)) == iso(moment)
+        assert import_rows.stamp(import_check.to_millisecond(moment)) == iso(moment)
 
 
 def test_the_report_has_the_contract_keys(api):

@@ -11,8 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 
-from lxml import etree
-
 # How a count of skipped items is named, by the first word of their `where`.
 PLURALS = {"line": "lines", "entry": "entries", "OBX": "OBX segments", "OBR": "OBX segments",
            "message": "OBX segments", "segment": "segments"}
@@ -150,6 +148,8 @@ def empty(format: str, where: str, reason: str) -> ParsedFile:
 
 def parse_xml(data: bytes, malformed: Callable[[str], Exception]):
     """The root element of an uploaded XML file, read without entities or network access."""
+    from lxml import etree  # here, not at the top: a CSV import does not pay for loading lxml
+
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
     try:
         return etree.fromstring(data, parser=parser)
