@@ -5,9 +5,9 @@ insert them; on two cores the halves overlap. Once the file is parsed and the im
 transaction holds the database, a child process is forked: it starts with the readings and with
 what the transaction read (`import_rows.Start`) and never touches the database. It checks the
 readings a chunk at a time and sends each full batch (its rows, and its event's data already
-encoded) through a pipe, in `marshal`'s format (plain values only, the fastest to read back);
-this process inserts them. A file found to be refused stops the batches
-and the transaction is rolled back, so the outcome is the in-process import's.
+encoded) through a pipe in `marshal`'s format (plain values only, the fastest to read back);
+this process inserts them. A file found to be refused stops the batches and the transaction is
+rolled back, so the outcome is the in-process import's.
 
 Only the command line uses it: forking a threaded server process is not safe.
 """
