@@ -15,7 +15,6 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-import orjson
 from sqlite_utils import Database
 
 from . import audit, events, migrations
@@ -64,17 +63,10 @@ class Transaction:
     def audit(self, action: str, entity: str, entity_id, *, session_id=None, before=None, after=None):
         audit.append(self.db, self.actor, self.now, action, entity, entity_id, session_id, before, after)
 
-    def event(self, type_: str, session_id: int | None, data: dict) -> dict:
-        envelope = events.append(self.db, type_, session_id, self.now, data)
+    def event(self, type_: str, session_id: int | None, data: dict, kept: dict | None = None) -> dict:
+        """Append an event; `kept`: what the log stores when it is less than `data` (see `events.append`)."""
+        envelope = events.append(self.db, type_, session_id, self.now, data, kept)
         self.events.append(envelope)
-        return envelope
-
-    def event_encoded(self, type_: str, session_id: int | None, text: str) -> dict:
-        """`event` for data already encoded as JSON text; decoded again only if someone listens."""
-        envelope = events.append_encoded(self.db, type_, session_id, self.now, text)
-        if self.listened:
-            envelope["data"] = orjson.loads(text)
-            self.events.append(envelope)
         return envelope
 
     def execute(self, sql: str, params=()) -> sqlite3.Cursor:

@@ -22,24 +22,19 @@ def next_seq(db: Database) -> int:
     return (db.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]) + 1
 
 
-def append(db: Database, type_: str, session_id: int | None, at: datetime, data: dict) -> dict:
-    """Append one event inside the current transaction and return its envelope."""
+def append(db: Database, type_: str, session_id: int | None, at: datetime, data: dict,
+           kept: dict | None = None) -> dict:
+    """Append one event inside the current transaction and return its envelope.
+
+    `kept`: what the log stores when it is less than what this process's listeners are told: an
+    import's batch keeps the ids of its records, and `since` reads them back (see `with_records`).
+    """
     assert type_ in TYPES, type_
     seq = next_seq(db)
     envelope = {"seq": seq, "type": type_, "session_id": session_id, "at": iso(at), "data": data}
     db.execute("INSERT INTO events (seq, type, session_id, at, data) VALUES (?, ?, ?, ?, ?)",
-               (seq, type_, session_id, envelope["at"], encode(data)))
+               (seq, type_, session_id, envelope["at"], encode(data if kept is None else kept)))
     return envelope
-
-
-def append_encoded(db: Database, type_: str, session_id: int | None, at: datetime, text: str) -> dict:
-    """`append` for data already encoded (an import's batches, encoded where they were built).
-    The envelope is returned without its data."""
-    assert type_ in TYPES, type_
-    seq = next_seq(db)
-    db.execute("INSERT INTO events (seq, type, session_id, at, data) VALUES (?, ?, ?, ?, ?)",
-               (seq, type_, session_id, iso(at), text))
-    return {"seq": seq, "type": type_, "session_id": session_id, "at": iso(at)}
 
 
 def encode(data: dict) -> str:
@@ -60,7 +55,24 @@ def since(db: Database, seq: int, *, session_id: int | None = None, limit: int =
         params.append(session_id)
     sql += " ORDER BY seq LIMIT ?"
     params.append(limit)
-    return [
+    found = [
         {"seq": s, "type": t, "session_id": sid, "at": at, "data": orjson.loads(data)}
         for s, t, sid, at, data in db.execute(sql, params)
     ]
+    return with_records(db, found)
+
+
+def with_records(db: Database, found: list[dict]) -> list[dict]:
+    """Fill in the records of an import's batches, which the log keeps as a range of ids.
+
+    Imported vitals rows are insert-only and never change, so reading them back gives the records
+    exactly as they were stored (status `current`, as when the batch was published), and the log
+    does not hold every imported reading a second time.
+    """
+    for event in found:
+        data = event["data"]
+        if event["type"] == "vitals.batch" and "records" not in data:
+            from .vitals import records_between  # the record's shape is the vitals module's
+
+            data["records"] = records_between(db, data["first_id"], data["last_id"])
+    return found

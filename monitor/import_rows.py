@@ -66,22 +66,27 @@ def existing_keys(db, session_id: int) -> set[str]:
 
 @dataclass
 class Batch:
-    """Up to 500 rows to insert and their records as `vitals.get` shows them (without empty fields)."""
+    """Up to 500 rows to insert and, when asked for, their records as `vitals.get` shows them (without
+    empty fields)."""
 
     rows: list[tuple]
-    records: list[dict]
+    records: list[dict] | None
     seq: int  # of the batch's event
+    first_id: int
     offset: int  # how many records of the import came before it
 
-    def event_data(self, source: str) -> dict:
-        return {"records": self.records, "source": source, "batch_start": self.offset}
+    def kept(self, source: str) -> dict:
+        """What the event log keeps of the batch: the range of its records' ids (`events.with_records`)."""
+        return {"source": source, "batch_start": self.offset, "first_id": self.first_id,
+                "last_id": self.first_id + len(self.rows) - 1}
 
 
 class Batches:
     """Checked readings in, full batches out; readings already in the session are left out."""
 
-    def __init__(self, start: Start):
+    def __init__(self, start: Start, records: bool = True):
         self.start = start
+        self.keep_records = records  # a batch built elsewhere has its records read back, if anyone listens
         self.new: list[Checked] = []  # every reading the import stores, in order
         self.pending: list[Checked] = []
         self.next_id, self.next_seq = start.first_id, start.seq
@@ -111,8 +116,8 @@ class Batches:
         late_before, scores = start.late_before, self.scores.scores(items)
         common = {"source": source, "entered_at": entered_at, "entered_by": start.username, "seq": seq,
                   "status": "current"}
-        rows, records = [], []
-        for vitals_id, item, (score, score_text) in zip(range(first_id, first_id + len(items)), items, scores):
+        rows, records, last = [], [], len(items) - 1
+        for index, item, (score, score_text) in zip(range(len(items)), items, scores):
             values = item.values
             measures = tuple(map(values.get, MEASURES))
             sbp, dbp = measures[SBP], measures[DBP]
@@ -120,15 +125,16 @@ class Batches:
             taken_at, late, note = stamp(item.taken_at), item.taken_at < late_before, item.note
             rows.append((session_id, taken_at, *measures, mean, score_text, note, source, entered_at, entered_by,
                          late, seq, item.key))
-            record = {"id": vitals_id, "session_id": session_id, "taken_at": taken_at, **values, "news2": score,
-                      "late": late, **common}
-            if mean is not None:
-                record["map"] = mean
-            if note is not None:
-                record["note"] = note
-            records.append(record)
+            if self.keep_records or index == last:  # the newest record is the alert rules' input
+                record = {"id": first_id + index, "session_id": session_id, "taken_at": taken_at, **values,
+                          "news2": score, "late": late, **common}
+                if mean is not None:
+                    record["map"] = mean
+                if note is not None:
+                    record["note"] = note
+                records.append(record)
         self.next_id, self.next_seq, self.newest = first_id + len(items), seq + 1, records[-1]
-        return Batch(rows, records, seq, offset)
+        return Batch(rows, records if self.keep_records else None, seq, first_id, offset)
 
     @property
     def stored(self) -> int:
@@ -136,15 +142,15 @@ class Batches:
         return self.next_id - self.start.first_id
 
 
-def insert(tx: Transaction, session_id: int, rows: list[tuple], seq: int, *, data: dict | None = None,
-           encoded: str | None = None) -> None:
-    """Insert a batch's rows and its `vitals.batch` event: its data, or the data already encoded (a batch
-    built by `import_worker`)."""
+def insert(tx: Transaction, session_id: int, rows: list[tuple], seq: int, kept: dict,
+           records: list[dict] | None = None) -> None:
+    """Insert a batch's rows and its `vitals.batch` event. The log keeps `kept` (the ids); this process's
+    listeners are told the records, read back when the batch was built elsewhere."""
     tx.db.conn.executemany(INSERT, rows)
-    if encoded is None:
-        envelope = tx.event("vitals.batch", session_id, data)
-    else:
-        envelope = tx.event_encoded("vitals.batch", session_id, encoded)
+    if records is None and tx.listened:
+        records = vitals.records_between(tx.db, kept["first_id"], kept["last_id"])
+    told = kept if records is None else kept | {"records": records}
+    envelope = tx.event("vitals.batch", session_id, told, kept=kept)
     assert envelope["seq"] == seq, "another event was written inside the import's transaction"
 
 

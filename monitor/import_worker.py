@@ -4,10 +4,10 @@ Checking 100,000 readings and building their rows takes Python about as long as 
 insert them; on two cores the halves overlap. Once the file is parsed and the import's
 transaction holds the database, a child process is forked: it starts with the readings and with
 what the transaction read (`import_rows.Start`) and never touches the database. It checks the
-readings a chunk at a time and sends each full batch (its rows, and its event's data already
-encoded) through a pipe in `marshal`'s format (plain values only, the fastest to read back);
-this process inserts them. A file found to be refused stops the batches and the transaction is
-rolled back, so the outcome is the in-process import's.
+readings a chunk at a time and sends the rows of each full batch through a pipe in `marshal`'s
+format (plain values only, the fastest to read back); this process inserts them. A file found
+to be refused stops the batches and the transaction is rolled back, so the outcome is the
+in-process import's.
 
 Only the command line uses it: forking a threaded server process is not safe.
 """
@@ -20,7 +20,7 @@ import sys
 import traceback
 from datetime import datetime
 
-from . import errors, events
+from . import errors
 from .db import Transaction
 from .errors import ApiError
 from .import_check import Check, Options, Outcome, Progress, refusal, report
@@ -80,8 +80,8 @@ def receive(tx: Transaction, start: Start, receiver, progress: Progress, total: 
             raise RuntimeError("the import's checking process stopped without an answer") from None
         kind = message[0]
         if kind == "batch":
-            _, rows, encoded, seq = message
-            insert(tx, start.session_id, rows, seq, encoded=encoded)
+            _, rows, seq, kept = message
+            insert(tx, start.session_id, rows, seq, kept)
             stored += len(rows)
             progress("storing", stored, total)
         elif kind == "done":
@@ -114,11 +114,12 @@ def check_in_child(receiver, sender, parsed: ParsedFile, start: Start, options: 
 
 def produce(parsed: ParsedFile, start: Start, options: Options, now: datetime, send) -> Outcome:
     """Check the readings a chunk at a time, sending each batch as soon as it is full."""
-    checking, batches, readings = Check(parsed, now=now, options=options), Batches(start), parsed.readings
+    checking, batches, readings = Check(parsed, now=now, options=options), Batches(start, records=False), \
+        parsed.readings
 
     def send_all(built):
         for batch in built:
-            send(("batch", batch.rows, events.encode(batch.event_data(start.source)), batch.seq))
+            send(("batch", batch.rows, batch.seq, batch.kept(start.source)))
 
     for offset in range(0, len(readings), CHUNK):
         passed = checking.chunk(readings[offset:offset + CHUNK])

@@ -112,7 +112,7 @@ def store_here(store: Store, session_id: int, parsed: ParsedFile, data: bytes, *
         for offset in range(0, len(checked) + size, size):
             built = batches.add(checked[offset:offset + size]) if offset < len(checked) else batches.rest()
             for batch in built:
-                insert(tx, session_id, batch.rows, batch.seq, data=batch.event_data(plan.source))
+                insert(tx, session_id, batch.rows, batch.seq, batch.kept(plan.source), batch.records)
                 progress("storing", batches.stored, len(batches.new))
         outcome = Outcome(report(plan, batches.new, options), None, batches.newest, batches.stored)
         conclude(tx, start, outcome, data)

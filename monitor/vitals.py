@@ -132,6 +132,28 @@ def record(tx: Transaction, session_id: int, bodies: list, *, zone: tzinfo,
     return stored
 
 
+# A record as an import's vitals.batch event gives it: as stored, current, without empty fields.
+BATCH_COLUMNS = ("id", "session_id", "taken_at") + MEASURES + (
+    "map", "news2", "note", "source", "entered_at", "late", "seq")
+
+
+def records_between(db: Database, first_id: int, last_id: int) -> list[dict]:
+    """The records with ids first_id..last_id (one import's batch) as the batch's event shows them."""
+    cursor = db.execute(
+        f"SELECT {', '.join('v.' + c for c in BATCH_COLUMNS)}, COALESCE(u.username, 'system') FROM vitals v"
+        " LEFT JOIN users u ON u.id = v.entered_by WHERE v.id BETWEEN ? AND ? ORDER BY v.id", (first_id, last_id))
+    records = []
+    for *row, username in cursor:
+        record = {name: value for name, value in zip(BATCH_COLUMNS, row) if value is not None}
+        for name, value in record.items():
+            if type(value) is float and value.is_integer():
+                record[name] = int(value)
+        record["news2"], record["late"] = json.loads(record["news2"]), bool(record["late"])
+        record["entered_by"], record["status"] = username, "current"
+        records.append(record)
+    return records
+
+
 def by_idempotency_key(db: Database, user_id: int | None, key: str) -> list[dict]:
     cursor = db.execute("SELECT id FROM vitals WHERE entered_by IS ? AND idempotency_key LIKE ? ORDER BY id",
                         (user_id, key.replace("%", "") + ":%"))

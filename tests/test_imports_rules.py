@@ -246,6 +246,35 @@ def test_one_import_is_one_audit_entry_and_batches_of_500_records(api, store, db
     assert len(json.dumps(summary)) < 1000  # a summary, not the rows
 
 
+def test_the_log_keeps_a_batch_as_ids_and_gives_back_the_records_published(db_path):
+    """An import's records are not stored twice: the event keeps their ids, and catch-up reads back
+    exactly the records the live stream was given at the commit."""
+    from zoneinfo import ZoneInfo
+
+    from monitor import events, imports, patients, sessions
+    from monitor.db import SYSTEM, Store
+
+    store = Store(db_path)
+    published = []
+    store.on_commit(published.extend)
+    with store.write(SYSTEM) as tx:
+        patient = patients.create(tx, {"mrn": "LOG-1", "family_name": "Ito", "given_name": "Ren",
+                                       "birth_date": "1990-03-03"})
+        session = sessions.create(tx, {"patient_id": patient["id"], "chair": "2", "drug": "ketamine", "route": "iv"})
+    rows = [f"{recent(1300 - i)},{60 + i % 30},{110 + i % 40},{70 + i % 15},{95 + i % 5},{12 + i % 6},36.{i % 9}"
+            for i in range(1200)]
+    imports.run(store, session["id"], canonical(rows), actor=SYSTEM, zone=ZoneInfo("UTC"))
+    told = [e for e in published if e["type"] == "vitals.batch"]
+    read_back = [e for e in events.since(store.db, 0, session_id=session["id"]) if e["type"] == "vitals.batch"]
+    assert [len(e["data"]["records"]) for e in told] == [500, 500, 200]
+    assert [e["data"]["records"] for e in read_back] == [e["data"]["records"] for e in told]
+    kept = [json.loads(data) for (data,) in store.db.execute(
+        "SELECT data FROM events WHERE type = 'vitals.batch' ORDER BY seq")]
+    first = told[0]["data"]["records"][0]["id"]
+    assert kept == [{"source": "import:csv", "batch_start": start, "first_id": first + start,
+                     "last_id": first + start + size - 1} for start, size in ((0, 500), (500, 500), (1000, 200))]
+
+
 def test_stored_news2_is_what_one_by_one_entry_would_give(api, store):
     """NEWS2 looks back 30 minutes per parameter, over the session's records and the file's earlier rows."""
     session = api.session()

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from monitor import import_rows, import_worker, imports, patients, sessions
+from monitor import events, import_rows, import_worker, imports, patients, sessions
 from monitor.db import SYSTEM, Store
 from tests.conftest import counts, monitor
 
@@ -52,10 +52,11 @@ def stored_rows(store: Store, session_id: int) -> list[tuple]:
 
 
 def batch_records(store: Store, session_id: int) -> list[list[dict]]:
+    """The records of the session's vitals.batch events as catch-up and the live stream give them."""
     ignored = {"id", "session_id", "seq", "entered_at"}
-    return [[{k: v for k, v in record.items() if k not in ignored} for record in json.loads(data)["records"]]
-            for (data,) in store.db.execute("SELECT data FROM events WHERE session_id = ? AND type = 'vitals.batch'"
-                                            " ORDER BY seq", (session_id,))]
+    return [[{k: v for k, v in record.items() if k not in ignored} for record in event["data"]["records"]]
+            for event in events.since(store.db, 0, session_id=session_id, limit=10_000)
+            if event["type"] == "vitals.batch"]
 
 
 @pytest.fixture
