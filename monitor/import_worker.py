@@ -85,7 +85,10 @@ def receive(tx: Transaction, start: Start, receiver, progress: Progress, total: 
             stored += len(rows)
             progress("storing", stored, total)
         elif kind == "done":
-            return Outcome(*message[1])
+            outcome = Outcome(*message[1])
+            if outcome.stored:  # duplicates and rejected readings were counted in the total
+                progress("storing", outcome.stored, outcome.stored)
+            return outcome
         elif kind == "failed":
             name, text, fields = message[1]
             raise getattr(errors, name)(text, fields)

@@ -136,6 +136,7 @@ def test_skip_invalid_stores_the_rest_of_a_long_file(clinic, db_path, tmp_path):
                      str(session_id), "--skip-invalid")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["imported"] == LONG - 1
+    assert f"{LONG - 1}/{LONG - 1}" in result.stderr  # the bar ends full, at what was stored
     assert counts(db_path)["vitals"] == LONG - 1
 
 
