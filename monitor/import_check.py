@@ -86,24 +86,29 @@ class Check:
     """The tiers over a file's readings, a chunk at a time, in the file's time order.
 
     `check` runs it over the whole file before anything is stored; a long import checked in a
-    second process (`import_worker`) hands each chunk on to be stored as soon as it has passed.
+    second process (`import_worker`) hands each chunk on to be stored as soon as it has passed,
+    sometimes while the file is still being read: `parsed.readings` and `parsed.rejected` may
+    still grow, so the alignment is taken from the first reading checked and the parser's
+    rejections join the plan's in `finish`.
     """
 
     def __init__(self, parsed: ParsedFile, *, now: datetime, options: Options):
-        self.plan = plan = Plan(parsed, SOURCES[parsed.format], rejected=list(parsed.rejected))
-        self.options = options
-        readings = parsed.readings
+        self.parsed, self.options = parsed, options
+        self.plan = Plan(parsed, SOURCES[parsed.format])  # its rejected: the tiers' until `finish`
         if parsed.relative_times and options.align_start is None:
             raise ValidationFailed("The file gives only elapsed times: set align_start to the time of its first "
                                    "reading", {"align_start": "is required: the file gives only elapsed times"})
-        if readings and options.align_start is not None:
-            plan.shift = options.align_start - readings[0].taken_at
         self.checker, self.latest, self.future = Checker(), now + CLOCK_SKEW, []
+        self.started = False
 
     def chunk(self, readings: list) -> list[Checked]:
         """Check the next readings of the file; returns those that passed (also added to the plan)."""
-        plan, checker, shift, latest, future = self.plan, self.checker, self.plan.shift, self.latest, self.future
-        plain, source, passed = checker.plain, plan.source, []
+        plan, checker, latest, future = self.plan, self.checker, self.latest, self.future
+        if readings and not self.started:
+            self.started = True
+            if self.options.align_start is not None:
+                plan.shift = self.options.align_start - readings[0].taken_at
+        plain, source, shift, passed = checker.plain, plan.source, plan.shift, []
         add, key_of = passed.append, import_key
         for reading in readings:
             taken_at = reading.taken_at + shift if shift else reading.taken_at
@@ -128,14 +133,19 @@ class Check:
 
     @property
     def refused(self) -> bool:
-        """Whether what has been checked so far already refuses the import."""
+        """Whether what has been read and checked so far already refuses the import."""
         plan, options = self.plan, self.options
-        return bool((plan.rejected or self.future) and not options.skip_invalid
+        return bool((self.parsed.rejected or plan.rejected or self.future) and not options.skip_invalid
                     or plan.unusual and not options.confirm)
 
-    def finish(self) -> Plan:
-        """The plan, once every reading has been checked: readings in the future are rejected together."""
+    def finish(self, parsed: ParsedFile | None = None) -> Plan:
+        """The plan once every reading has been checked (`parsed`: the file as read in the end, when it
+        was checked while being read): the parser's rejections first, then the tiers', then one for
+        every reading in the future."""
         plan, future = self.plan, self.future
+        if parsed is not None:
+            self.parsed = plan.parsed = parsed
+        plan.rejected[:0] = self.parsed.rejected
         if future:
             plan.rejected.append(future_times(future, plan.shift is not None))
             plan.refused_readings.extend((r.where, t, r.values, "in the future") for r, t in future[:PREVIEW_ROWS])

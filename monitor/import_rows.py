@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from . import events, news2, validation, vitals
 from .db import Transaction
@@ -42,14 +42,13 @@ class Start:
     earlier: list[tuple[datetime, tuple]] = field(default_factory=list)  # (taken_at, NEWS2 inputs) in the window
 
 
-def begin(tx: Transaction, session_id: int, source: str, first: datetime | None, last: datetime | None) -> Start:
-    """Read, inside the import's transaction, what building its rows needs; `first` and `last` bound
-    the times of the readings to store (aligned), for the session's records NEWS2 looks back at."""
-    earlier = []
-    if first is not None and last is not None:
-        earlier = [(datetime.fromisoformat(row[0]), row[1:]) for row in tx.execute(
-            f"SELECT taken_at, {', '.join(NEWS2_INPUTS)} FROM vitals_current WHERE session_id = ? AND taken_at > ?"
-            " AND taken_at <= ? ORDER BY taken_at, id", (session_id, iso(first - vitals.NEWS2_WINDOW), iso(last)))]
+def begin(tx: Transaction, session_id: int, source: str, since: datetime | None) -> Start:
+    """Read, inside the import's transaction, what building its rows needs. `since`: the time of the
+    first reading to store (aligned), from which NEWS2 looks back at the session's records; None
+    when the file has not been read yet (the whole session is read)."""
+    earlier = [(datetime.fromisoformat(row[0]), row[1:]) for row in tx.execute(
+        f"SELECT taken_at, {', '.join(NEWS2_INPUTS)} FROM vitals_current WHERE session_id = ? AND taken_at > ?"
+        " ORDER BY taken_at, id", (session_id, iso(since - vitals.NEWS2_WINDOW) if since else ""))]
     return Start(
         session_id=session_id, source=source, known=existing_keys(tx.db, session_id),
         first_id=tx.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM vitals").fetchone()[0],
@@ -237,11 +236,3 @@ class Scorer:
         result = {"score": total, "band": news2.band_for(total), "single_3": 3 in points,
                   "partial": any(given[name] is None for name in news2.REQUIRED)}
         return result, json.dumps(result)
-
-
-def window_bounds(readings: list, shift: timedelta | None) -> tuple[datetime | None, datetime | None]:
-    """The first and last time (aligned) of a file's readings."""
-    if not readings:
-        return None, None
-    shift = shift or timedelta(0)
-    return readings[0].taken_at + shift, readings[-1].taken_at + shift

@@ -1,12 +1,14 @@
-"""A long import checked in a second process while this one stores it.
+"""A long import read and checked in a second process while this one stores it.
 
-Checking 100,000 readings and building their rows takes Python about as long as SQLite takes to
-insert them; on two cores the halves overlap. Once the file is parsed and the import's
-transaction holds the database, a child process is forked: it starts with the readings and with
-what the transaction read (`import_rows.Start`) and never touches the database. It checks the
-readings a chunk at a time and sends the rows of each full batch through a pipe in `marshal`'s
-format (plain values only, the fastest to read back); this process inserts them. A file found
-to be refused stops the batches and the transaction is rolled back, so the outcome is the
+Reading and checking 100,000 readings and building their rows takes Python about as long as
+SQLite takes to insert them; on two cores the halves overlap. Once the import's transaction
+holds the database, a child process is forked: it starts with the file and with what the
+transaction read (`import_rows.Start`) and never touches the database. It reads a monitor's
+CSV export as it goes, checks the readings a chunk at a time and sends the rows of each full
+batch through a pipe in `marshal`'s format (plain values only, the fastest to read back); this
+process inserts them from the first batch on. A file whose times go backwards is read again
+whole and sorted, and the batches already inserted are undone to a savepoint. A file found to
+be refused stops the batches and the transaction is rolled back, so the outcome is the
 in-process import's.
 
 Only the command line uses it: forking a threaded server process is not safe.
@@ -18,38 +20,42 @@ import marshal
 import multiprocessing
 import sys
 import traceback
-from datetime import datetime
+from collections.abc import Callable, Iterator
+from datetime import datetime, tzinfo
+from itertools import islice
 
 from . import errors
 from .db import Transaction
 from .errors import ApiError
 from .import_check import Check, Options, Outcome, Progress, refusal, report
 from .import_rows import Batches, Start, insert
-from .importers import ParsedFile
+from .importers import ParsedFile, parse, stream
+from .importers.csv_format import Unsorted
 
 CHUNK = 1000  # readings checked between two looks at whether a batch is full
-LONG = 20_000  # readings from which a second process pays for itself
+LONG = 512 * 1024  # bytes from which a second process pays for itself (about 10,000 readings)
 PIPE_BYTES = 1 << 20
 
 
-def worth_it(parsed: ParsedFile) -> bool:
-    """Whether a second process can check this file: a long one, on a system that forks."""
-    return len(parsed.readings) >= LONG and "fork" in multiprocessing.get_all_start_methods()
+def worth_it(data: bytes) -> bool:
+    """Whether a second process can read and check this file: a long one, on a system that forks."""
+    return len(data) >= LONG and "fork" in multiprocessing.get_all_start_methods()
 
 
-def store(tx: Transaction, start: Start, parsed: ParsedFile, options: Options, progress: Progress) -> Outcome:
-    """Check and store the readings, the checking in a forked process; this one inserts."""
+def store(tx: Transaction, start: Start, data: bytes, zone: tzinfo, options: Options, progress: Progress) -> Outcome:
+    """Read, check and store the file: the reading and checking in a forked process, which starts at
+    once; this one inserts."""
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
     widen(sender)
     sys.stdout.flush()  # the child would write out again whatever is still buffered
     sys.stderr.flush()
-    child = context.Process(target=check_in_child, args=(receiver, sender, parsed, start, options, tx.now),
+    child = context.Process(target=check_in_child, args=(receiver, sender, data, zone, start, options, tx.now),
                             name="import-checker", daemon=True)
     child.start()
     sender.close()
     try:
-        return receive(tx, start, receiver, progress, len(parsed.readings))
+        return receive(tx, start, receiver, progress, data.count(b"\n"))
     except BaseException:
         child.kill()  # its work is lost with the transaction
         raise
@@ -70,9 +76,11 @@ def widen(connection) -> None:
         pass
 
 
-def receive(tx: Transaction, start: Start, receiver, progress: Progress, total: int) -> Outcome:
-    """Insert each batch the child sends, until its outcome."""
-    stored = 0
+def receive(tx: Transaction, start: Start, receiver, progress: Progress, lines: int) -> Outcome:
+    """Insert each batch the child sends, until its outcome. The batches follow a savepoint: when the
+    child finds the file out of time order it starts again from the whole file, and they are undone."""
+    stored, told = 0, len(tx.events)
+    tx.execute("SAVEPOINT import_batches")
     while True:
         try:
             message = marshal.loads(receiver.recv_bytes())
@@ -83,10 +91,15 @@ def receive(tx: Transaction, start: Start, receiver, progress: Progress, total: 
             _, rows, seq, kept = message
             insert(tx, start.session_id, rows, seq, kept)
             stored += len(rows)
-            progress("storing", stored, total)
+            progress("storing", stored, max(lines, stored))
+        elif kind == "again":
+            tx.execute("ROLLBACK TO import_batches")
+            del tx.events[told:]
+            stored = 0
         elif kind == "done":
+            tx.execute("RELEASE import_batches")
             outcome = Outcome(*message[1])
-            if outcome.stored:  # duplicates and rejected readings were counted in the total
+            if outcome.stored:  # the lines of the file were only an estimate of its readings
                 progress("storing", outcome.stored, outcome.stored)
             return outcome
         elif kind == "failed":
@@ -96,7 +109,8 @@ def receive(tx: Transaction, start: Start, receiver, progress: Progress, total: 
             raise RuntimeError(f"the import's checking process failed:\n{message[1]}")
 
 
-def check_in_child(receiver, sender, parsed: ParsedFile, start: Start, options: Options, now: datetime) -> None:
+def check_in_child(receiver, sender, data: bytes, zone: tzinfo, start: Start, options: Options,
+                   now: datetime) -> None:
     """The child: everything it finds goes through the pipe, errors included. It closes its copy of the
     pipe's reading end first, so that its writes fail instead of waiting if the parent stops reading."""
     receiver.close()
@@ -105,7 +119,7 @@ def check_in_child(receiver, sender, parsed: ParsedFile, start: Start, options: 
         sender.send_bytes(marshal.dumps(message))
 
     try:
-        outcome = produce(parsed, start, options, now, send)
+        outcome = produce(data, zone, start, options, now, send)
         send(("done", (outcome.report, outcome.refused, outcome.newest, outcome.stored)))
     except ApiError as error:
         send(("failed", (type(error).__name__, error.message, error.fields)))
@@ -115,25 +129,33 @@ def check_in_child(receiver, sender, parsed: ParsedFile, start: Start, options: 
         sender.close()
 
 
-def produce(parsed: ParsedFile, start: Start, options: Options, now: datetime, send) -> Outcome:
-    """Check the readings a chunk at a time, sending each batch as soon as it is full."""
-    checking, batches, readings = Check(parsed, now=now, options=options), Batches(start, records=False), \
-        parsed.readings
+def produce(data: bytes, zone: tzinfo, start: Start, options: Options, now: datetime, send) -> Outcome:
+    """Read and check the file, sending each batch as soon as it is full. A CSV export is checked as it
+    is read (`importers.stream`) for as long as its times go forward; otherwise it is read whole first."""
+    readable = stream(data, format=options.format, tz=zone)
+    if readable is not None:
+        try:
+            return check_and_send(readable.parsed, iter(readable), start, options, now, send, readable.result)
+        except Unsorted:
+            send(("again",))
+    parsed = parse(data, format=options.format, tz=zone)
+    return check_and_send(parsed, iter(parsed.readings), start, options, now, send)
+
+
+def check_and_send(parsed: ParsedFile, readings: Iterator, start: Start, options: Options, now: datetime, send,
+                   read_to_the_end: Callable[[], ParsedFile] | None = None) -> Outcome:
+    """Check the readings a chunk at a time; send each full batch unless the import is already refused."""
+    checking, batches = Check(parsed, now=now, options=options), Batches(start, records=False)
 
     def send_all(built):
         for batch in built:
             send(("batch", batch.rows, batch.seq, batch.kept(start.source)))
 
-    for offset in range(0, len(readings), CHUNK):
-        passed = checking.chunk(readings[offset:offset + CHUNK])
+    while chunk := list(islice(readings, CHUNK)):
+        passed = checking.chunk(chunk)
         if not checking.refused:
             send_all(batches.add(passed))
-    plan = checking.finish()
-    return outcome(plan, start, options, batches, send_all)
-
-
-def outcome(plan, start: Start, options: Options, batches: Batches, send_all) -> Outcome:
-    """Send the last batch unless the import is refused, and say what it came to."""
+    plan = checking.finish(read_to_the_end() if read_to_the_end else None)
     cause = refusal(plan, options)
     if cause is not None:
         new = [c for c in plan.checked if c.key not in start.known]

@@ -33,7 +33,7 @@ from .import_check import (
     report,
 )
 from .import_rows import Batches, existing_keys, insert
-from .importers import ParsedFile, parse
+from .importers import ParsedFile, detect_format, parse
 from .timeutil import CLOCK_SKEW
 
 __all__ = ["ImportRefused", "Options", "no_progress", "options_from", "run"]
@@ -61,13 +61,14 @@ def run(store: Store, session_id: int, data: bytes, *, actor, zone: tzinfo, opti
     """
     with collector_paused():
         sessions.require_writable(store.db, session_id)
+        if worker and not options.dry_run and import_worker.worth_it(data):
+            return store_with_worker(store, session_id, data, actor=actor, zone=zone, options=options,
+                                     progress=progress)
         progress("reading", 0, len(data))
         parsed = parse(data, format=options.format, tz=zone)
         progress("reading", len(data), len(data))
         if options.dry_run:
             return dry_run(store, session_id, parsed, options, progress)
-        if worker and import_worker.worth_it(parsed):
-            return store_with_worker(store, session_id, parsed, data, actor=actor, options=options, progress=progress)
         return store_here(store, session_id, parsed, data, actor=actor, options=options, progress=progress)
 
 
@@ -105,8 +106,7 @@ def store_here(store: Store, session_id: int, parsed: ParsedFile, data: bytes, *
     checked = plan.checked
     with store.write(actor) as tx:
         sessions.require_writable(tx.db, session_id)
-        first, last = (checked[0].taken_at, checked[-1].taken_at) if checked else (None, None)
-        start = import_rows.begin(tx, session_id, plan.source, first, last)
+        start = import_rows.begin(tx, session_id, plan.source, checked[0].taken_at if checked else tx.now)
         batches = Batches(start)
         size = BATCH_SIZE
         for offset in range(0, len(checked) + size, size):
@@ -119,15 +119,15 @@ def store_here(store: Store, session_id: int, parsed: ParsedFile, data: bytes, *
     return outcome.report
 
 
-def store_with_worker(store: Store, session_id: int, parsed: ParsedFile, data: bytes, *, actor, options: Options,
+def store_with_worker(store: Store, session_id: int, data: bytes, *, actor, zone: tzinfo, options: Options,
                       progress: Progress) -> dict:
-    """Store the readings as a second process checks them; a refusal rolls back what was inserted."""
-    readings = parsed.readings
-    shift = options.align_start - readings[0].taken_at if options.align_start is not None else None
+    """Store the readings as a second process reads and checks the file; a refusal rolls back what was
+    inserted."""
+    source = SOURCES[options.format or detect_format(data)]
     with store.write(actor) as tx:
         sessions.require_writable(tx.db, session_id)
-        start = import_rows.begin(tx, session_id, SOURCES[parsed.format], *import_rows.window_bounds(readings, shift))
-        outcome = import_worker.store(tx, start, parsed, options, progress)
+        start = import_rows.begin(tx, session_id, source, None)
+        outcome = import_worker.store(tx, start, data, zone, options, progress)
         if outcome.refused is not None:
             name, message, fields = outcome.refused
             raise ImportRefused(getattr(errors, name)(message, fields), outcome.report)

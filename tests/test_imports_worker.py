@@ -14,7 +14,7 @@ from monitor import events, import_rows, import_worker, imports, patients, sessi
 from monitor.db import SYSTEM, Store
 from tests.conftest import counts, monitor
 
-LONG = import_worker.LONG + 700  # a file long enough for the second process
+LONG = 20_700  # readings: a file long enough for the second process
 ZONE = ZoneInfo("Europe/London")
 
 
@@ -33,6 +33,7 @@ def long_csv(tmp_path, rows: int = LONG, *, change=None):
         lines.append(",".join(cells))
     path = tmp_path / "long-export.csv"
     path.write_text("\n".join(lines) + "\n")
+    assert path.stat().st_size >= import_worker.LONG
     return path
 
 
@@ -98,6 +99,33 @@ def test_the_second_process_stores_what_the_in_process_import_stores(db_path, tm
         summary.pop("first_id"), summary.pop("last_id")
     assert audits[0] == audits[1]
     assert store.db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+@pytest.mark.parametrize("disorder", ["a row out of time order", "two rows at the same time"])
+def test_a_file_out_of_time_order_is_read_again_whole(db_path, tmp_path, spied, disorder):
+    """The second process reads a CSV as it goes while its times go forward; a row back in time (or a
+    repeated time, whose values are merged) halfway through undoes the batches already inserted and the
+    file is read whole, as the in-process import reads it."""
+    def disorder_at_half(i, cells):
+        if i == LONG // 2:
+            moment = datetime.fromisoformat(cells[0]) - timedelta(seconds=5 if "same" in disorder else 3601)
+            cells[0] = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+            cells[6] = "36.4"
+
+    store = Store(db_path)
+    here, there = new_session(store, "W-7"), new_session(store, "W-8")
+    path = long_csv(tmp_path, change=disorder_at_half)
+    report_here = run(store, here, path, worker=False)
+    report_there = run(store, there, path, worker=True)
+    assert spied == [1]
+    assert report_there == report_here
+    assert stored_rows(store, there) == stored_rows(store, here)
+    assert batch_records(store, there) == batch_records(store, here)
+    stored = LONG - 1 if "same" in disorder else LONG
+    assert store.db.execute("SELECT COUNT(*) FROM vitals WHERE session_id = ?", (there,)).fetchone()[0] == stored
+    batches = store.db.execute("SELECT COUNT(*) FROM events WHERE session_id = ? AND type = 'vitals.batch'",
+                               (there,)).fetchone()[0]
+    assert batches == -(-stored // 500)  # the batches of the first reading were undone, not kept twice
 
 
 def test_a_long_file_goes_through_the_second_process_from_the_command_line(clinic, db_path, tmp_path):

@@ -14,9 +14,9 @@ from importlib import import_module
 
 from ..errors import BadRequest
 from .detect import detect_format
-from .model import ParsedFile, Reading, empty
+from .model import ParsedFile, Reading, complete, empty
 
-__all__ = ["FORMATS", "ParsedFile", "Reading", "detect_format", "parse"]
+__all__ = ["FORMATS", "ParsedFile", "Reading", "detect_format", "parse", "stream"]
 
 # format -> (module, function); imported on first use, so a CSV import does not load the FHIR
 # models (a quarter of a second) nor the HL7 library.
@@ -37,7 +37,14 @@ def parse(data: bytes, *, format: str | None = None, tz: tzinfo) -> ParsedFile:
         return empty(format or "csv", "line 1", "the file is empty")
     format = format or detect_format(data)
     module, function = FORMATS[format]
-    parsed = getattr(import_module(f".{module}", __name__), function)(data, tz)
-    if not (parsed.readings or parsed.skipped or parsed.rejected):
-        parsed.skipped.append({"where": "line 1", "reason": "the file holds no vital-sign values"})
-    return parsed
+    return complete(getattr(import_module(f".{module}", __name__), function)(data, tz))
+
+
+def stream(data: bytes, *, format: str | None = None, tz: tzinfo):
+    """A CSV export read as it goes (`csv_format.WideStream`), for checking its readings while the
+    rest is still being read; None for any other file, which `parse` reads whole."""
+    if format not in (None, "csv") or not data.strip() or (format or detect_format(data)) != "csv":
+        return None
+    from .csv_format import stream_csv
+
+    return stream_csv(data, tz)

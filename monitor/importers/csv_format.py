@@ -12,13 +12,14 @@ import csv
 import io
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
 from ..errors import ValidationFailed
 from .codes import ARTERIAL_BP, FIO2, MEAN_BP, UnitError, converter
-from .model import UTC, Collector, ParsedFile, Reading, number_text
+from .model import UTC, Collector, ParsedFile, Reading, complete, number_text
 
 ORIGIN = datetime(1970, 1, 1, tzinfo=UTC)  # where elapsed seconds count from, until aligned
 DELIMITERS = ",;\t"
@@ -111,13 +112,9 @@ def parse_csv(data: bytes, zone: tzinfo) -> ParsedFile:
 
 def read_csv(data: bytes, zone: tzinfo) -> ParsedFile:
     """Decode, sniff the delimiter, then read the rows in the layout the first row shows."""
-    text = decode(data)
-    delimiter, text = sniff(text)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    out = Collector("csv")
-    clock = Clock(zone)
-    try:
-        first = next((row for row in reader if any(cell.strip() for cell in row)), None)
+    opened = Opened(data, zone)
+    reader, first, clock, out = opened.reader, opened.first, opened.clock, opened.out
+    with opened.errors_named():
         if first is None:
             out.skip("line 1", "the file holds no rows")
         elif is_long_row(first, clock):
@@ -126,9 +123,70 @@ def read_csv(data: bytes, zone: tzinfo) -> ParsedFile:
             read_long(reader, None, columns, reader.line_num, clock, out)
         else:
             read_wide(reader, plan_wide(first, reader.line_num, out), clock, out)
-    except csv.Error as error:
-        raise malformed(f"line {reader.line_num}: {error}") from None
     return out.result()
+
+
+class Opened:
+    """A CSV file decoded, its delimiter sniffed and its first non-empty row read."""
+
+    def __init__(self, data: bytes, zone: tzinfo):
+        text = decode(data)
+        delimiter, text = sniff(text)
+        self.reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+        self.out, self.clock = Collector("csv"), Clock(zone)
+        with self.errors_named():
+            self.first = next((row for row in self.reader if any(cell.strip() for cell in row)), None)
+
+    @contextmanager
+    def errors_named(self):
+        """The csv module's errors as a refusal that names the line."""
+        try:
+            yield
+        except csv.Error as error:
+            raise malformed(f"line {self.reader.line_num}: {error}") from None
+
+
+class Unsorted(Exception):
+    """A reading no later than the one before it: the file must be read whole and sorted."""
+
+
+class WideStream:
+    """A wide CSV read as it goes (`stream_csv`): its readings in file order, for as long as each
+    is later than the one before, as monitors export them. What `read_csv` gives for such a file,
+    without waiting for the end of it; a reading out of order raises Unsorted.
+    """
+
+    def __init__(self, opened: Opened, plan: WidePlan):
+        self.opened, self.plan = opened, plan
+        self.readings: list[Reading] = []
+        # The file as read so far: its readings and rejections grow as the stream is read.
+        self.parsed = ParsedFile("csv", self.readings, [], opened.out.rejected, plan.time is None)
+
+    def __iter__(self) -> Iterator[Reading]:
+        opened, readings, last = self.opened, self.readings, None
+        with opened.errors_named():
+            for where, moment, values, date_only in wide_rows(opened.reader, self.plan, opened.clock, opened.out):
+                if last is not None and moment <= last:
+                    raise Unsorted(where)
+                last = moment
+                reading = Reading(where, moment, values, date_only)
+                readings.append(reading)
+                yield reading
+
+    def result(self) -> ParsedFile:
+        """The file as `parse` gives it, once every reading has been taken."""
+        out, parsed = self.opened.out, self.parsed
+        parsed.skipped, parsed.relative_times = out.skips.as_list(), out.relative_times
+        return complete(parsed)
+
+
+def stream_csv(data: bytes, zone: tzinfo) -> WideStream | None:
+    """A wide CSV as a WideStream; None for the long layout, which is read whole."""
+    opened = Opened(data, zone)
+    first = opened.first
+    if first is None or is_long_row(first, opened.clock) or long_columns(first) is not None:
+        return None
+    return WideStream(opened, plan_wide(first, opened.reader.line_num, opened.out))
 
 
 def decode(data: bytes) -> str:
@@ -285,10 +343,21 @@ def with_fallbacks(numbers: list, where: str, out: Collector) -> tuple:
 
 
 def read_wide(reader, plan: WidePlan, clock: Clock, out: Collector) -> None:
-    """One row per moment. Rows whose numbers are all plain measurements (every row of a typical
-    100,000-row export) are read by `PlainCells`; any other row goes cell by cell through `read_numbers`."""
+    """One reading per moment: rows with the same time are merged."""
+    by_time = out.by_time
+    for where, moment, values, date_only in wide_rows(reader, plan, clock, out):
+        if moment in by_time:
+            out.add_row(where, moment, values, date_only)
+        else:
+            by_time[moment] = Reading(where, moment, values, date_only)
+
+
+def wide_rows(reader, plan: WidePlan, clock: Clock, out: Collector) -> Iterator[tuple]:
+    """(where, time, values, date_only) of each row that gives a reading. Rows whose numbers are all
+    plain measurements (every row of a typical 100,000-row export) are read by `PlainCells`; any
+    other row goes cell by cell through `read_numbers`."""
     texts, pressures, width, status = plan.texts, plan.pressures, plan.width, plan.status
-    plain, by_time = PlainCells(plan.numbers), out.by_time
+    plain = PlainCells(plan.numbers)
     one_time_column = plan.time is not None and plan.date is None
     for row in reader:
         if not row:
@@ -316,11 +385,7 @@ def read_wide(reader, plan: WidePlan, clock: Clock, out: Collector) -> None:
                 pass
         if found is None and (found := row_time(row, plan, clock, where, out)) is None:
             continue
-        moment, date_only = found
-        if moment in by_time:
-            out.add_row(where, moment, values, date_only)
-        else:
-            by_time[moment] = Reading(where, moment, values, date_only)
+        yield where, found[0], values, found[1]
 
 
 class PlainCells:

@@ -141,6 +141,13 @@ def to_utc(moment: datetime, zone: tzinfo) -> datetime:
     return moment.astimezone(UTC)
 
 
+def complete(parsed: ParsedFile) -> ParsedFile:
+    """A file read to its end: one that gave nothing at all says so."""
+    if not (parsed.readings or parsed.skipped or parsed.rejected):
+        parsed.skipped.append({"where": "line 1", "reason": "the file holds no vital-sign values"})
+    return parsed
+
+
 def empty(format: str, where: str, reason: str) -> ParsedFile:
     """A file that holds nothing to import, and why."""
     return ParsedFile(format, skipped=[{"where": where, "reason": reason}])
