@@ -108,12 +108,13 @@ def store_here(store: Store, session_id: int, parsed: ParsedFile, data: bytes, *
         sessions.require_writable(tx.db, session_id)
         start = import_rows.begin(tx, session_id, plan.source, checked[0].taken_at if checked else tx.now)
         batches = Batches(start)
+        total = sum(1 for c in checked if c.key not in start.known)
         size = BATCH_SIZE
         for offset in range(0, len(checked) + size, size):
             built = batches.add(checked[offset:offset + size]) if offset < len(checked) else batches.rest()
             for batch in built:
                 insert(tx, session_id, batch.rows, batch.seq, batch.kept(plan.source), batch.records)
-                progress("storing", batches.stored, len(batches.new))
+                progress("storing", batches.stored, total)
         outcome = Outcome(report(plan, batches.new, options), None, batches.newest, batches.stored)
         conclude(tx, start, outcome, data)
     return outcome.report

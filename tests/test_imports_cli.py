@@ -28,6 +28,7 @@ def test_import_prints_the_report_and_shows_progress(clinic, tmp_path):
     report = json.loads(result.stdout)
     assert (report["format"], report["imported"], report["duplicates"], report["rejected"]) == ("csv", 1200, 0, [])
     assert "storing: 100%" in result.stderr and "1200/1200" in result.stderr  # tqdm's bar
+    assert "500/1200" in result.stderr  # counted against every reading to store from the first batch on
 
 
 def test_a_dry_run_writes_nothing(clinic, db_path):
