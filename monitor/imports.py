@@ -56,8 +56,8 @@ def run(store: Store, session_id: int, data: bytes, *, actor, zone: tzinfo, opti
         progress: Progress = no_progress, worker: bool = False) -> dict:
     """Import one file into a session and return the report; a dry run stores nothing.
 
-    `worker`: a long file may be checked in a second process while this one stores it (the
-    command line asks for it; a threaded server must not fork).
+    `worker`: a long file may be read and checked in a second process while this one stores it
+    (the command line asks for it; a threaded server must not fork).
     """
     with collector_paused():
         sessions.require_writable(store.db, session_id)
