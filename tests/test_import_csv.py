@@ -3,15 +3,15 @@ from __future__ import annotations
 
 from array import array
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from monitor.errors import ValidationFailed
 from monitor.importers import Reading, parse
+from tests.conftest import SAMPLES
 
-DATA = Path(__file__).parents[2] / "shared" / "data"
+DATA = SAMPLES
 MIMIC = DATA / "MIT-LCP__wfdb-python"
 ZONE = ZoneInfo("Europe/Berlin")  # CEST (+02:00) in summer, CET (+01:00) in winter
 

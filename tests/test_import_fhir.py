@@ -3,15 +3,15 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from monitor.errors import ValidationFailed
 from monitor.importers import Reading, parse
+from tests.conftest import SAMPLES
 
-DATA = Path(__file__).parents[2] / "shared" / "data"
+DATA = SAMPLES
 SPEC = DATA / "fhir-ru__fhir-ru.github.io"
 POCD = DATA / "HL7__uv-pocd"
 INFERNO = DATA / "inferno-framework__inferno-reference-server-data"

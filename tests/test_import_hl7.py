@@ -2,15 +2,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from monitor.errors import ValidationFailed
 from monitor.importers import Reading, parse
+from tests.conftest import SAMPLES
 
-IHE = Path(__file__).parents[2] / "shared" / "data" / "IHEPCD__ihe-pcd-tf-2020"
+IHE = SAMPLES / "IHEPCD__ihe-pcd-tf-2020"
 PHILIPS = (IHE / "PCD01_E.1.1_philips_physio_monitor.hl7").read_bytes()
 ACME = (IHE / "PCD01_E.1.2_acme_gateway_episodic_nibp.hl7").read_bytes()
 SOAP = (IHE / "PCD01_CommunicatePCDData_soap.xml").read_bytes()

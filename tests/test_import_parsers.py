@@ -2,19 +2,19 @@
 from __future__ import annotations
 
 from datetime import UTC
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from monitor.errors import BadRequest, ValidationFailed
 from monitor.importers import ParsedFile, parse
+from tests.conftest import SAMPLES
 
-DATA = Path(__file__).parents[2] / "shared" / "data"
+DATA = SAMPLES
 ZONE = ZoneInfo("Europe/Berlin")
 VITALS_FIELDS = {"hr", "sbp", "dbp", "spo2", "rr", "temp_c", "etco2", "o2_lpm"}
 
-# Every file in ../shared/data: the format it is detected as and how many readings it gives.
+# Every file in tests/samples (../shared/data, copied): the format it is detected as and how many readings it gives.
 SAMPLES = {
     "HL7__uv-pocd/Observation-HeartRateNumericObservation.xml": ("fhir", 1),
     "HL7__uv-pocd/Observation-NBPCompoundNumericObservation.xml": ("fhir", 1),

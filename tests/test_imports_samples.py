@@ -1,5 +1,5 @@
-"""Every vital-sign file in ../shared/data imported through the API, and what is stored, literally as
-SOURCES.md describes each file (the clinic zone of these tests is Europe/London).
+"""Every vital-sign file of tests/samples (../shared/data, copied) imported through the API, and what is
+stored, literally as SOURCES.md describes each file (the clinic zone of these tests is Europe/London).
 
 The parsers' own tests (test_import_csv, _hl7, _fhir) check what is read; these check what is kept:
 the record as GET /api/sessions/{id} shows it, with its source.
@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import counts
+from tests.conftest import SAMPLES, counts
 
-DATA = Path(__file__).parents[2] / "shared" / "data"
+DATA = SAMPLES
 SPEC = "fhir-ru__fhir-ru.github.io"
 IHE = "IHEPCD__ihe-pcd-tf-2020"
 INFERNO = "inferno-framework__inferno-reference-server-data"

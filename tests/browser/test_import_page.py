@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
+from tests.conftest import SAMPLES
+
 from .conftest import axe_violations, login
 from .support import LiveApi, ago, minute_now, start_server, watched_page
 
-DATA = Path(__file__).parents[3] / "shared" / "data"
+DATA = SAMPLES
 PHILIPS = DATA / "IHEPCD__ihe-pcd-tf-2020" / "PCD01_E.1.1_philips_physio_monitor.hl7"
 MIMIC = DATA / "MIT-LCP__wfdb-python" / "derived_s25047-2704-05-04-10-44n.csv"
 
