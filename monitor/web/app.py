@@ -84,8 +84,7 @@ def register_errors(app: Flask) -> None:
         if not wants_json():
             return error
         code = HTTP_CODES.get(error.code, "bad_request")
-        message = "the body is over the size limit" if error.code == 413 else error.description
-        return jsonify({"error": {"code": code, "message": message, "fields": {}}}), error.code
+        return jsonify({"error": {"code": code, "message": error.description, "fields": {}}}), error.code
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):

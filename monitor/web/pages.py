@@ -3,23 +3,16 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request, url_for
 
 from .. import alert_rules, events, instruments, record, rems, reports, rulesets, side_effects, users, validation
+from .. import dashboard as central_station
 from ..errors import NotFound
 from ..timeutil import iso, parse_stored
 from . import charts
+from .api import RECORDERS, REVIEWERS, audited_read, store, zone
 
 blueprint = Blueprint("pages", __name__)
-RECORDERS = ("nurse", "clinician")
-
-
-def store():
-    return current_app.extensions["monitor.store"]
-
-
-def zone():
-    return current_app.extensions["monitor.config"].timezone
 
 
 def login_required(view):
@@ -44,20 +37,10 @@ def roles_required(*roles):
     return decorate
 
 
-def audited_read(entity: str, entity_id: int, session_id: int | None = None) -> None:
-    """A page showing a patient's record leaves the same audit entry as the API's read."""
-    with store().write(users.actor_for(g.user)) as tx:
-        tx.audit("read", entity, entity_id, session_id=session_id)
-
-
 @blueprint.route("/")
 @login_required
 def dashboard():
     """The central station; its picture as JSON when asked (the page's own refresh)."""
-    from flask import jsonify
-
-    from .. import dashboard as central_station
-
     picture = central_station.picture(store().db, g.user)
     audited_read("dashboard", None)
     if request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json":
@@ -352,7 +335,7 @@ def setting_label(path: tuple[str, ...]) -> str:
 
 
 @blueprint.route("/admin")
-@roles_required("admin", "clinician")
+@roles_required(*REVIEWERS)
 def admin():
     db = store().db
     listed = users.list_all(db) if g.user["role"] == "admin" else []

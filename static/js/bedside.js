@@ -62,12 +62,13 @@ function applyState() {
 }
 
 // Changes made elsewhere (another device, an import, the alert engine) arrive on the live stream;
-// an event the panels already show (this page's own saves refresh them at once) is skipped.
+// an event the panels already show is skipped, also when this page's own save refreshed them while
+// the event waited (its live event usually comes before the save's answer).
 let refreshTimer = null;
 function onEvent(event) {
   if (event.seq <= lastSeq) return;
   clearTimeout(refreshTimer);
-  refreshTimer = setTimeout(refresh, 150);
+  refreshTimer = setTimeout(() => { if (event.seq > lastSeq) refresh(); }, 150);
 }
 
 function onStatus(state, detail) {

@@ -1,6 +1,7 @@
 // The central station: one tile per active session, the sickest on top, kept current from the live
 // stream. The server renders the picture once (as JSON in the page); every event after its seq is
 // applied here. Applying an event is idempotent, so a fresh picture plus a replay is always right.
+import { send } from './forms.js';
 import { connectLive } from './live.js';
 
 const RANK = { high: 3, medium: 2, low: 1 };
@@ -32,7 +33,6 @@ const SVG = 'http://www.w3.org/2000/svg';
 const root = document.getElementById('dashboard');
 const list = document.getElementById('tiles');
 const zone = document.body.dataset.timezone || undefined;
-const csrf = document.querySelector('meta[name="csrf-token"]').content;
 const first = JSON.parse(document.getElementById('dashboard-picture').textContent);
 const me = first.user;
 const models = new Map();
@@ -411,16 +411,6 @@ function highestSounding() {
 
 // ---- acknowledging and silencing from a tile ------------------------------------------------------
 
-async function post(path, body) {
-  const response = await fetch(path, {
-    method: 'POST', credentials: 'same-origin', body: JSON.stringify(body),
-    headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'X-CSRFToken': csrf },
-  });
-  const data = await response.json().catch(() => null);
-  if (!response.ok) throw new Error((data && data.error && data.error.message) || `the server answered ${response.status}`);
-  return data;
-}
-
 list.addEventListener('click', async (event) => {
   const button = event.target.closest('button[data-action]');
   if (!button) return;
@@ -433,7 +423,9 @@ list.addEventListener('click', async (event) => {
   status.textContent = '';
   try {
     const body = action === 'acknowledge' ? { comment: li.querySelector('.comment').value.trim() || null } : { minutes: 2 };
-    const alert = await post(`/api/alerts/${id}/${action}`, body);
+    const answer = await send('POST', `/api/alerts/${id}/${action}`, body);
+    if (!answer.ok) throw new Error(answer.error.message);
+    const alert = answer.data;
     const model = models.get(alert.session_id);
     if (model) { upsertAlert(model, alert); dirty.add(alert.session_id); scheduleRender(); }
     status.textContent = action === 'acknowledge' ? `Acknowledged: ${alert.message}` : `Silenced for 2 min: ${alert.message}`;

@@ -1,7 +1,7 @@
 // The import page: choose or drop a file, preview it (a dry run), import it with progress, show the report.
 // Uploads go through XMLHttpRequest for its upload progress; while the server checks and stores the
 // readings the page polls /api/imports/progress with the key it sent along.
-import { csrfToken, newKey } from './forms.js';
+import { csrfToken, newKey, status } from './forms.js';
 
 const root = document.getElementById('import');
 const form = document.getElementById('import-form');
@@ -16,12 +16,6 @@ const progressLabel = document.getElementById('import-progress-label');
 const reportSection = document.getElementById('import-report');
 const previewSection = document.getElementById('import-preview');
 const STAGES = { reading: 'Reading the file', checking: 'Checking', storing: 'Storing', done: 'Done', failed: 'Stopped' };
-
-function status(message, kind = '') {
-  const line = form.querySelector('.form-status');
-  line.textContent = message;
-  line.className = `form-status ${kind}`.trim();
-}
 
 function element(tag, text, className) {
   const node = document.createElement(tag);
@@ -160,17 +154,17 @@ function showPreview(rows) {
 async function send(dryRun) {
   const file = chosenFile();
   if (!file) {
-    status('Choose a file first.', 'error');
+    status(form, 'Choose a file first.', 'error');
     fileInput.focus();
     return;
   }
   if (file.size > maxBytes) {
-    status(`The file is over the upload limit of ${maxBytes.toLocaleString()} bytes.`, 'error');
+    status(form, `The file is over the upload limit of ${maxBytes.toLocaleString()} bytes.`, 'error');
     return;
   }
   const progressId = dryRun ? null : newKey();
   setBusy(true);
-  status(dryRun ? 'Checking the file…' : 'Importing…');
+  status(form, dryRun ? 'Checking the file…' : 'Importing…');
   showProgress(0, 'Uploading');
   const stop = progressId ? watchProgress(progressId) : () => {};
   const answer = await upload(requestBody(dryRun, progressId), (share) => showProgress(share * 0.3, 'Uploading'));
@@ -182,16 +176,16 @@ async function send(dryRun) {
     showReport(data, data.refused ? data.refused.message : '');
     if (dryRun) {
       showPreview(data.preview || []);
-      status(data.refused ? 'The import would be refused: see the report.' : `Ready: ${data.imported} readings would be imported.`, data.refused ? 'warning' : 'ok');
+      status(form, data.refused ? 'The import would be refused: see the report.' : `Ready: ${data.imported} readings would be imported.`, data.refused ? 'warning' : 'ok');
     } else {
-      status(`Imported ${data.imported} readings (${data.duplicates} already there).`, 'ok');
+      status(form, `Imported ${data.imported} readings (${data.duplicates} already there).`, 'ok');
     }
     return;
   }
   progressLine.hidden = true;
   const error = data.error || { message: answer.status ? `The server answered ${answer.status}.` : 'The server cannot be reached.' };
   if (data.report) showReport(data.report, error.message);
-  status(error.message, error.code === 'needs_confirmation' ? 'warning' : 'error');
+  status(form, error.message, error.code === 'needs_confirmation' ? 'warning' : 'error');
 }
 
 function init() {

@@ -1,7 +1,7 @@
 // Check-in: find or add the patient, plan the dose, the checklist, baseline vitals; then create
 // the session through the API step by step. A step that fails keeps every value on screen and
 // the next press of "Create session" continues from that step (nothing is created twice).
-import { send, newKey, status, clearErrors, showErrors, askConfirmation, parseTime, parseNumber } from './forms.js';
+import { send, newKey, status, clearErrors, showErrors, showDialogErrorsOrStatus, askConfirmation, timeOrError, parseNumber } from './forms.js';
 
 const form = document.getElementById('new-session');
 const zone = document.body.dataset.timezone;
@@ -149,7 +149,7 @@ function collect(problems) {
     const value = optionalNumber(name, problems);
     if (value !== null) vitals[name] = value;
   }
-  try { vitals.taken_at = parseTime(field('taken_at').value, zone); } catch (error) { problems.taken_at = error.message; }
+  vitals.taken_at = timeOrError(field('taken_at'), zone, problems);
   return { chosen, patient, session, vitals };
 }
 
@@ -158,8 +158,7 @@ function refused(result) {
     status(form, 'Not saved: the server cannot be reached. Everything you typed is still here; press Create session again when it answers.', 'error');
     return;
   }
-  const unplaced = showErrors(form, result.error.fields, { 'checklist.weight_kg': 'weight_kg', 'checklist': 'medication_flags' });
-  status(form, unplaced.length ? unplaced.join(' ') : result.error.message, 'error');
+  showDialogErrorsOrStatus(form, result, { 'checklist.weight_kg': 'weight_kg', 'checklist': 'medication_flags' });
 }
 
 function lockStep(step) {

@@ -1,11 +1,10 @@
 // The REMS form page: "Mark form submitted" posts to the API, then the page shows the form as submitted.
-import { send } from './forms.js';
+import { send, status } from './forms.js';
 
 const form = document.getElementById('rems-submit');
 
 async function submit(event) {
   event.preventDefault();
-  const line = form.querySelector('.form-status');
   const submittedAt = form.elements.submitted_at.value.trim();
   const reference = form.elements.reference.value.trim();
   const body = { submitted_at: submittedAt || null, reference: reference || null };
@@ -14,8 +13,7 @@ async function submit(event) {
     window.location.reload();
     return;
   }
-  line.textContent = answer.error.message;
-  line.className = 'form-status error';
+  status(form, answer.error.message, 'error');
 }
 
 if (form) form.addEventListener('submit', submit);

@@ -18,12 +18,11 @@ function scoreOf(form) {
 }
 
 function showTotal(form) {
-  const { total, missing } = scoreOf(form);
+  const { total, missing, byItems } = scoreOf(form);
   const max = form.dataset.max;
   const minimum = form.dataset.dischargeMin;
   const totalInput = form.elements.namedItem('total');
   if (totalInput) { // CADSS: scoring the items fills the total, which is then not typed
-    const byItems = [...form.querySelectorAll('[data-item]')].some((i) => i.value.trim());
     if (byItems) totalInput.value = total ?? '';
     totalInput.readOnly = byItems;
   }

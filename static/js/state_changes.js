@@ -1,6 +1,6 @@
 // The state buttons of the bedside page: the time of a late change, the reason where one is asked,
 // the confirmation a high baseline needs, and the esketamine early discharge a clinician may override.
-import { send, clearErrors, showErrors, parseTime, element } from './forms.js';
+import { send, clearErrors, showErrors, timeOrError, element } from './forms.js';
 
 let page = null; // { api, zone, role, refresh }, from mountStateChanges
 const prompt = document.getElementById('transition-prompt');
@@ -34,16 +34,19 @@ function askReason(title, required) {
   });
 }
 
+function showAtError(message) {
+  const line = document.getElementById('transition-at-error');
+  line.textContent = message; line.hidden = false;
+  transitionAt.setAttribute('aria-invalid', 'true');
+}
+
 export async function transition(to, label, reasonMode, extra = {}) {
   hidePrompt();
   const problems = {};
   clearErrors(transitionAt.closest('.transition-controls'));
-  transitionAt.removeAttribute('aria-invalid');
-  const at = (() => { try { return parseTime(transitionAt.value, page.zone); } catch (error) { problems.at = error.message; return null; } })();
-  if (problems.at) {
-    const line = document.getElementById('transition-at-error');
-    line.textContent = problems.at; line.hidden = false;
-    transitionAt.setAttribute('aria-invalid', 'true');
+  const at = timeOrError(transitionAt, page.zone, problems);
+  if (problems[transitionAt.name]) {
+    showAtError(problems[transitionAt.name]);
     transitionAt.focus();
     return;
   }
@@ -72,13 +75,11 @@ export async function transition(to, label, reasonMode, extra = {}) {
     showPrompt(element('p', {}, error.message), yes, no);
     yes.focus();
   } else if (result.status === 409 && error.fields && error.fields.to === 'early discharge') {
-    earlyDischarge(error, label, at);
+    earlyDischarge(error, label);
   } else if (result.offline) {
     showPrompt(element('p', {}, `${label} not saved: the server cannot be reached. Press ${label} again when it answers.`));
   } else if (error.fields && error.fields.at) {
-    const line = document.getElementById('transition-at-error');
-    line.textContent = error.fields.at; line.hidden = false;
-    transitionAt.setAttribute('aria-invalid', 'true');
+    showAtError(error.fields.at);
     showPrompt(element('p', {}, error.message));
   } else {
     showPrompt(element('p', {}, error.message));
