@@ -193,7 +193,7 @@ def acknowledge(tx: Transaction, alert_id: int, comment: str | None) -> dict:
                " WHERE id = ?", (tx.actor.username, iso(tx.now), comment, alert_id))
     acknowledged = record_change(tx, alert_id, alert, "alert.acknowledge", "alert.acknowledged", "acknowledged")
     if not alert["condition_holds"]:
-        return clear(tx, get(tx.db, alert_id), "acknowledged and the condition no longer holds")
+        return clear(tx, acknowledged, "acknowledged and the condition no longer holds")
     return acknowledged
 
 
@@ -314,7 +314,7 @@ def on_transition(tx: Transaction, session_id: int, change: dict) -> None:
     """A confirmed high baseline raises `baseline_bp`; the schedule follows the state; an ended session clears all."""
     if change["to"] in sessions.FINAL:
         for alert in listing(tx.db, "active", session_id):
-            clear(tx, get(tx.db, alert["id"]), f"the session was {change['to']}")
+            clear(tx, alert, f"the session was {change['to']}")
         return
     rules, version = ruleset(tx.db)
     if change["from"] == "baseline" and change["to"] == "infusing":

@@ -51,3 +51,14 @@ class ValidationFailed(ApiError):
 
 class NeedsConfirmation(ApiError):
     status, code = 422, "needs_confirmation"
+
+
+def as_plain(error: ApiError) -> tuple[str, str, dict]:
+    """An error as plain values (its class name, message and fields), to send to another process."""
+    return type(error).__name__, error.message, error.fields
+
+
+def from_plain(plain: tuple[str, str, dict]) -> ApiError:
+    """The error `as_plain` described."""
+    name, message, fields = plain
+    return globals()[name](message, fields)

@@ -69,10 +69,10 @@ def with_records(db: Database, found: list[dict]) -> list[dict]:
     exactly as they were stored (status `current`, as when the batch was published), and the log
     does not hold every imported reading a second time.
     """
+    from .vitals import records_between  # here: the vitals module itself appends events
+
     for event in found:
         data = event["data"]
         if event["type"] == "vitals.batch" and "records" not in data:
-            from .vitals import records_between  # the record's shape is the vitals module's
-
             data["records"] = records_between(db, data["first_id"], data["last_id"])
     return found

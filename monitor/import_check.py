@@ -300,6 +300,11 @@ def problem_fields(problems: list[dict], limit: int = 50) -> dict[str, str]:
     return {f"{p['where']}.{p['field']}": p["message"] for p in problems[:limit]}
 
 
+def new_checked(plan: Plan, known: set[str]) -> list[Checked]:
+    """The checked readings not already in the session (by import key)."""
+    return [c for c in plan.checked if c.key not in known]
+
+
 def describe_refusal(cause: ApiError | None) -> dict | None:
     return None if cause is None else cause.to_json()["error"]
 

@@ -27,7 +27,7 @@ from itertools import islice
 from . import errors
 from .db import Transaction
 from .errors import ApiError
-from .import_check import Check, Options, Outcome, Progress, refusal, report
+from .import_check import Check, Options, Outcome, Progress, new_checked, refusal, report
 from .import_rows import Batches, Start, insert
 from .importers import ParsedFile, parse, stream
 from .importers.csv_format import Unsorted
@@ -103,8 +103,7 @@ def receive(tx: Transaction, start: Start, receiver, progress: Progress, lines: 
                 progress("storing", outcome.stored, outcome.stored)
             return outcome
         elif kind == "failed":
-            name, text, fields = message[1]
-            raise getattr(errors, name)(text, fields)
+            raise errors.from_plain(message[1])
         else:
             raise RuntimeError(f"the import's checking process failed:\n{message[1]}")
 
@@ -122,7 +121,7 @@ def check_in_child(receiver, sender, data: bytes, zone: tzinfo, start: Start, op
         outcome = produce(data, zone, start, options, now, send)
         send(("done", (outcome.report, outcome.refused, outcome.newest, outcome.stored)))
     except ApiError as error:
-        send(("failed", (type(error).__name__, error.message, error.fields)))
+        send(("failed", errors.as_plain(error)))
     except BaseException:  # noqa: B036 - the parent must hear of anything that stops the child
         send(("crashed", traceback.format_exc()))
     finally:
@@ -158,8 +157,7 @@ def check_and_send(parsed: ParsedFile, readings: Iterator, start: Start, options
     plan = checking.finish(read_to_the_end() if read_to_the_end else None)
     cause = refusal(plan, options)
     if cause is not None:
-        new = [c for c in plan.checked if c.key not in start.known]
-        return Outcome(report(plan, new, options, stored=False),
-                       (type(cause).__name__, cause.message, cause.fields), None, 0)
+        return Outcome(report(plan, new_checked(plan, start.known), options, stored=False),
+                       errors.as_plain(cause), None, 0)
     send_all(batches.rest())
     return Outcome(report(plan, batches.new, options), None, batches.newest, batches.stored)

@@ -16,7 +16,7 @@ import hashlib
 from contextlib import contextmanager
 from datetime import datetime, tzinfo
 
-from . import alerts, errors, import_rows, import_worker, sessions
+from . import alerts, errors, import_rows, sessions
 from .db import Store, Transaction
 from .errors import ApiError, BadRequest, ValidationFailed
 from .events import BATCH_SIZE
@@ -27,6 +27,7 @@ from .import_check import (
     Progress,
     check,
     describe_refusal,
+    new_checked,
     no_progress,
     preview,
     refusal,
@@ -60,8 +61,8 @@ def run(store: Store, session_id: int, data: bytes, *, actor, zone: tzinfo, opti
     (the command line asks for it; a threaded server must not fork).
     """
     with collector_paused():
-        sessions.require_writable(store.db, session_id)
-        if worker and not options.dry_run and import_worker.worth_it(data):
+        sessions.check_writable(store.db, session_id)
+        if worker and not options.dry_run and worker_wanted(data):
             return store_with_worker(store, session_id, data, actor=actor, zone=zone, options=options,
                                      progress=progress)
         progress("reading", 0, len(data))
@@ -70,6 +71,14 @@ def run(store: Store, session_id: int, data: bytes, *, actor, zone: tzinfo, opti
         if options.dry_run:
             return dry_run(store, session_id, parsed, options, progress)
         return store_here(store, session_id, parsed, data, actor=actor, options=options, progress=progress)
+
+
+def worker_wanted(data: bytes) -> bool:
+    """Whether a second process should read and check this file (`import_worker` is loaded only here:
+    the server, which never forks, does not pay for it)."""
+    from . import import_worker
+
+    return import_worker.worth_it(data)
 
 
 @contextmanager
@@ -90,7 +99,7 @@ def dry_run(store: Store, session_id: int, parsed: ParsedFile, options: Options,
     """The report of what the import would store, with a preview of its first readings."""
     plan = check(parsed, now=store.now(), options=options, progress=progress)
     known = existing_keys(store.db, session_id)
-    return report(plan, [c for c in plan.checked if c.key not in known], options) | {
+    return report(plan, new_checked(plan, known), options) | {
         "preview": preview(plan, known), "refused": describe_refusal(refusal(plan, options))}
 
 
@@ -101,37 +110,42 @@ def store_here(store: Store, session_id: int, parsed: ParsedFile, data: bytes, *
     cause = refusal(plan, options)
     if cause is not None:
         known = existing_keys(store.db, session_id)
-        raise ImportRefused(cause, report(plan, [c for c in plan.checked if c.key not in known], options,
-                                          stored=False))
+        raise ImportRefused(cause, report(plan, new_checked(plan, known), options, stored=False))
     checked = plan.checked
     with store.write(actor) as tx:
-        sessions.require_writable(tx.db, session_id)
+        sessions.check_writable(tx.db, session_id)
         start = import_rows.begin(tx, session_id, plan.source, checked[0].taken_at if checked else tx.now)
         batches = Batches(start)
-        total = sum(1 for c in checked if c.key not in start.known)
-        size = BATCH_SIZE
-        for offset in range(0, len(checked) + size, size):
-            built = batches.add(checked[offset:offset + size]) if offset < len(checked) else batches.rest()
-            for batch in built:
-                insert(tx, session_id, batch.rows, batch.seq, batch.kept(plan.source), batch.records)
-                progress("storing", batches.stored, total)
+        total = len(new_checked(plan, start.known))
+        for offset in range(0, len(checked), BATCH_SIZE):
+            store_batches(tx, session_id, batches.add(checked[offset:offset + BATCH_SIZE]), plan.source, progress,
+                          total)
+        store_batches(tx, session_id, batches.rest(), plan.source, progress, total)
         outcome = Outcome(report(plan, batches.new, options), None, batches.newest, batches.stored)
         conclude(tx, start, outcome, data)
     return outcome.report
+
+
+def store_batches(tx: Transaction, session_id: int, built: list, source: str, progress: Progress,
+                  total: int) -> None:
+    for batch in built:
+        insert(tx, session_id, batch.rows, batch.seq, batch.kept(source), batch.records)
+        progress("storing", batch.offset + len(batch.rows), total)
 
 
 def store_with_worker(store: Store, session_id: int, data: bytes, *, actor, zone: tzinfo, options: Options,
                       progress: Progress) -> dict:
     """Store the readings as a second process reads and checks the file; a refusal rolls back what was
     inserted."""
+    from . import import_worker
+
     source = SOURCES[options.format or detect_format(data)]
     with store.write(actor) as tx:
-        sessions.require_writable(tx.db, session_id)
+        sessions.check_writable(tx.db, session_id)
         start = import_rows.begin(tx, session_id, source, None)
         outcome = import_worker.store(tx, start, data, zone, options, progress)
         if outcome.refused is not None:
-            name, message, fields = outcome.refused
-            raise ImportRefused(getattr(errors, name)(message, fields), outcome.report)
+            raise ImportRefused(errors.from_plain(outcome.refused), outcome.report)
         conclude(tx, start, outcome, data)
     return outcome.report
 

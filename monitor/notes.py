@@ -18,7 +18,7 @@ COLUMNS = ("id", "session_id", "kind", "text", "at", "medication", "entered_at",
 def record(tx: Transaction, session_id: int, body: dict, *, zone: tzinfo, idempotency_key: str | None = None) -> dict:
     from . import sessions
 
-    sessions.require_writable(tx.db, session_id)
+    sessions.check_writable(tx.db, session_id)
     if idempotency_key:
         row = tx.execute("SELECT id FROM notes WHERE entered_by IS ? AND idempotency_key = ?",
                          (tx.actor.user_id, idempotency_key)).fetchone()

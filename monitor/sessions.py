@@ -27,7 +27,6 @@ NEXT = {
 }
 COLUMNS = ("id", "patient_id", "chair", "drug", "route", "dose_mg", "dose_mg_per_kg", "planned_minutes",
            "indication", "series_number", "lot_number", "checklist", "state", "created_at")
-CHECKLIST_KEYS = ("medication_flags", "escort_confirmed", "consent", "weight_kg")
 MEDICATION_FLAGS = ("benzodiazepines", "sedative_hypnotics", "psychostimulants", "maois", "opioids",
                     "lamotrigine")
 
@@ -94,6 +93,9 @@ def first_entered(db: Database, session_id: int, state: str) -> str | None:
     return row[0] if row else None
 
 
+LOCKED = "this session is signed and locked; add an addendum instead"
+
+
 def check_writable(db: Database, session_id: int) -> None:
     """404 when the session is missing, 409 when it is signed: one query, for the hot save path."""
     row = db.execute("SELECT s.id, g.id FROM sessions s LEFT JOIN signatures g ON g.session_id = s.id"
@@ -101,14 +103,14 @@ def check_writable(db: Database, session_id: int) -> None:
     if row is None:
         raise NotFound(f"no session {session_id}")
     if row[1] is not None:
-        raise Conflict("this session is signed and locked; add an addendum instead")
+        raise Conflict(LOCKED)
 
 
 def require_writable(db: Database, session_id: int) -> dict:
     """The session, or 404 when missing and 409 when signed."""
     session = get(db, session_id)
     if session["locked"]:
-        raise Conflict("this session is signed and locked; add an addendum instead")
+        raise Conflict(LOCKED)
     return session
 
 
@@ -242,7 +244,7 @@ def sign(tx: Transaction, session_id: int, meaning: str) -> dict:
     """Lock the record under the clinician's name; the password was checked by the caller."""
     if tx.actor.role != "clinician":
         raise Forbidden("only a clinician may sign")
-    require_writable(tx.db, session_id)
+    check_writable(tx.db, session_id)
     if not meaning.strip():
         raise ValidationFailed("state what the signature means", {"meaning": "is required"})
     tx.insert("signatures", {"session_id": session_id, "signed_at": iso(tx.now),

@@ -26,7 +26,7 @@ COLUMNS = ("id", "session_id", "kind", "severity", "observed_at", "intervention"
 def record(tx: Transaction, session_id: int, body: dict, *, zone: tzinfo, idempotency_key: str | None = None) -> dict:
     from . import sessions
 
-    sessions.require_writable(tx.db, session_id)
+    sessions.check_writable(tx.db, session_id)
     if idempotency_key:
         row = tx.execute("SELECT id FROM side_effects WHERE entered_by IS ? AND idempotency_key = ?",
                          (tx.actor.user_id, idempotency_key)).fetchone()
@@ -60,7 +60,7 @@ def resolve(tx: Transaction, side_effect_id: int, resolved_at, *, zone: tzinfo) 
     from . import sessions
 
     side_effect = get(tx.db, side_effect_id)
-    sessions.require_writable(tx.db, side_effect["session_id"])
+    sessions.check_writable(tx.db, side_effect["session_id"])
     if side_effect["resolved_at"]:
         raise Conflict("this side effect is already resolved")
     when = clinical_time(resolved_at, "resolved_at", zone, tx.now)

@@ -13,7 +13,7 @@ from sqlite_utils import Database
 from . import alerts, events, news2, validation
 from .db import Transaction
 from .errors import ApiError, BadRequest, Conflict, NotFound, ValidationFailed
-from .timeutil import clinical_time, is_late, iso, parse_stored
+from .timeutil import clinical_time, is_late, iso
 
 MEASURES = validation.MEASURE_FIELDS
 NEWS2_WINDOW = timedelta(minutes=30)
@@ -81,24 +81,23 @@ LATEST_IN_WINDOW = (
 )
 
 
-def store(tx: Transaction, session_id: int, prepared: dict, *, source: str = "manual", seq: int | None = None,
-          supersedes: int | None = None, reason: str | None = None, idempotency_key: str | None = None,
-          import_key: str | None = None) -> dict:
-    """Insert one checked record and return it as the API shows it."""
+def store(tx: Transaction, session_id: int, prepared: dict, *, source: str = "manual",
+          supersedes: int | None = None, reason: str | None = None, idempotency_key: str | None = None) -> dict:
+    """Insert one checked record (entered by hand, or its amendment) and return it as the API shows it."""
     values, taken_at = prepared["values"], prepared["taken_at"]
+    score = news2_for(tx.db, session_id, taken_at, values)
     row = {k: values.get(k) for k in MEASURES} | {
         "session_id": session_id, "taken_at": iso(taken_at),
         "map": mean_arterial_pressure(values.get("sbp"), values.get("dbp")),
-        "news2": json.dumps(news2_for(tx.db, session_id, taken_at, values)),
+        "news2": json.dumps(score),
         "note": prepared.get("note"), "source": source, "supersedes": supersedes, "reason": reason,
         "entered_at": iso(tx.now), "entered_by": tx.actor.user_id, "late": int(is_late(taken_at, tx.now)),
-        "seq": seq if seq is not None else events.next_seq(tx.db),
-        "idempotency_key": idempotency_key, "import_key": import_key,
+        "seq": events.next_seq(tx.db), "idempotency_key": idempotency_key,
     }
     vitals_id = tx.insert("vitals", row)
     # The new row is current by construction: shape it here rather than reading it back.
     stored = {k: row[k] for k in STORED if k in row} | {
-        "id": vitals_id, "entered_by": tx.actor.username, "status": "current", "void_reason": None}
+        "id": vitals_id, "news2": score, "entered_by": tx.actor.username, "status": "current", "void_reason": None}
     return shape(stored)
 
 
@@ -144,11 +143,7 @@ def records_between(db: Database, first_id: int, last_id: int) -> list[dict]:
         " LEFT JOIN users u ON u.id = v.entered_by WHERE v.id BETWEEN ? AND ? ORDER BY v.id", (first_id, last_id))
     records = []
     for *row, username in cursor:
-        record = {name: value for name, value in zip(BATCH_COLUMNS, row) if value is not None}
-        for name, value in record.items():
-            if type(value) is float and value.is_integer():
-                record[name] = int(value)
-        record["news2"], record["late"] = json.loads(record["news2"]), bool(record["late"])
+        record = shape({name: value for name, value in zip(BATCH_COLUMNS, row) if value is not None})
         record["entered_by"], record["status"] = username, "current"
         records.append(record)
     return records
@@ -209,7 +204,7 @@ def amend(tx: Transaction, vitals_id: int, body: dict, *, zone: tzinfo) -> dict:
     from . import sessions
 
     original = get(tx.db, vitals_id)
-    sessions.require_writable(tx.db, original["session_id"])
+    sessions.check_writable(tx.db, original["session_id"])
     if original["status"] != "current":
         raise Conflict(f"record {vitals_id} is {original['status']}; amend the current version")
     reason = body.get("reason")
@@ -239,7 +234,7 @@ def void(tx: Transaction, vitals_id: int, reason) -> dict:
     from . import sessions
 
     original = get(tx.db, vitals_id)
-    sessions.require_writable(tx.db, original["session_id"])
+    sessions.check_writable(tx.db, original["session_id"])
     if original["status"] != "current":
         raise Conflict(f"record {vitals_id} is already {original['status']}")
     if not isinstance(reason, str) or not reason.strip():
@@ -258,6 +253,3 @@ def latest_current(db: Database, session_id: int) -> dict | None:
                      (session_id,)).fetchone()
     return get(db, row[0]) if row else None
 
-
-def parse_taken_at(record: dict) -> datetime:
-    return parse_stored(record["taken_at"])

@@ -106,12 +106,8 @@ LONG_HEADERS = {
 
 
 def parse_csv(data: bytes, zone: tzinfo) -> ParsedFile:
-    """Read a CSV export of vitals in either layout."""
-    return read_csv(data, zone)
-
-
-def read_csv(data: bytes, zone: tzinfo) -> ParsedFile:
-    """Decode, sniff the delimiter, then read the rows in the layout the first row shows."""
+    """Read a CSV export of vitals in either layout: decode, sniff the delimiter, then read the rows
+    in the layout the first row shows."""
     opened = Opened(data, zone)
     reader, first, clock, out = opened.reader, opened.first, opened.clock, opened.out
     with opened.errors_named():
@@ -152,7 +148,7 @@ class Unsorted(Exception):
 
 class WideStream:
     """A wide CSV read as it goes (`stream_csv`): its readings in file order, for as long as each
-    is later than the one before, as monitors export them. What `read_csv` gives for such a file,
+    is later than the one before, as monitors export them. What `parse_csv` gives for such a file,
     without waiting for the end of it; a reading out of order raises Unsorted.
     """
 
