@@ -20,6 +20,7 @@ from datetime import datetime
 from sqlite_utils import Database
 
 from . import record
+from .importers.model import FORMULA_STARTS
 from .instruments import INSTRUMENTS
 from .side_effects import KINDS
 from .timeutil import iso
@@ -43,7 +44,6 @@ CSV_COLUMNS = (
 )
 CSV_FIELDS = tuple(name for name, _ in CSV_COLUMNS)
 FORMATS = {"csv": "text/csv; charset=utf-8", "fhir": "application/fhir+json"}
-FORMULA_STARTS = tuple("=+-@\t\r")  # a spreadsheet runs a cell starting so as a formula (CSV injection)
 
 LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"

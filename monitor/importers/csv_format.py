@@ -19,7 +19,7 @@ from datetime import datetime, timedelta, tzinfo
 
 from ..errors import ValidationFailed
 from .codes import ARTERIAL_BP, FIO2, MEAN_BP, UnitError, converter
-from .model import UTC, Collector, ParsedFile, Reading, complete, number_text
+from .model import FORMULA_STARTS, UTC, Collector, ParsedFile, Reading, complete, number_text
 
 ORIGIN = datetime(1970, 1, 1, tzinfo=UTC)  # where elapsed seconds count from, until aligned
 DELIMITERS = ",;\t"
@@ -32,7 +32,6 @@ TEXT_FIELDS = {"consciousness", "note"}
 SERVER_KEPT = "kept by the server, not read from the file"
 NOT_VITAL = "not a vitals field"
 TIME_FIELDS = {"taken_at", "date", "time", "elapsed_s"}
-FORMULA_STARTS = "=+-@\t\r"  # a spreadsheet reads a cell starting so as a formula
 # A record of this app's CSV export that is not current is history, not a reading to import again.
 NOT_CURRENT = {"amended": "status amended: a later record (its amendment) replaces it",
                "void": "status void: entered in error"}

@@ -11,6 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection): the export
+# quotes such a cell with ', and the CSV import takes the quote off again.
+FORMULA_STARTS = tuple("=+-@\t\r")
+
 # How a count of skipped items is named, by the first word of their `where`.
 PLURALS = {"line": "lines", "entry": "entries", "OBX": "OBX segments", "OBR": "OBX segments",
            "message": "OBX segments", "segment": "segments"}
