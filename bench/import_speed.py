@@ -19,8 +19,8 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
+from common import BIN, ROOT  # noqa: E402 - bench/common.py, beside this script
+
 sys.path.insert(0, str(ROOT))
 
 from monitor import patients, sessions  # noqa: E402

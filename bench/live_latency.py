@@ -179,7 +179,7 @@ def run(n_dashboards: int, rate: float, seconds: float) -> tuple[dict, dict]:
     return bare_figures, figures
 
 
-def report(n_dashboards: int, rate: float, bare: dict, ours: dict) -> None:
+def report(n_dashboards: int, rate: float, bare: dict, ours: dict) -> float:
     print(f"\n{n_dashboards} dashboards, {rate:g} saves/s, {ours['saves']} saves "
           f"({ours['deliveries']} deliveries each app); latency from sending a save to its arrival at the "
           "slowest dashboard")

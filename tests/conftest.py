@@ -16,13 +16,12 @@ from monitor import patients, sessions, users
 from monitor.config import Config
 from monitor.db import SYSTEM, Store
 from monitor.web.app import create_app
-from tests.servers import BIN, ROOT
+from tests.servers import BIN, PASSWORDS, ROOT
 
 # The real sample files of ../shared/data (see its SOURCES.md), copied byte for byte so that a
 # clone tests on its own; tests/test_samples_copy.py checks the copy against ../shared/data.
 SAMPLES = ROOT / "tests" / "samples"
 
-PASSWORDS = {"nurse": "nurse-password-1", "clinician": "clinician-password-1", "admin": "admin-password-1"}
 ZONE = ZoneInfo("Europe/London")
 
 

@@ -9,9 +9,8 @@ import pytest
 
 from monitor.errors import ValidationFailed
 from monitor.importers import Reading, parse
-from tests.conftest import SAMPLES
+from tests.conftest import SAMPLES as DATA
 
-DATA = SAMPLES
 MIMIC = DATA / "MIT-LCP__wfdb-python"
 ZONE = ZoneInfo("Europe/Berlin")  # CEST (+02:00) in summer, CET (+01:00) in winter
 

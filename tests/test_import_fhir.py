@@ -9,9 +9,8 @@ import pytest
 
 from monitor.errors import ValidationFailed
 from monitor.importers import Reading, parse
-from tests.conftest import SAMPLES
+from tests.conftest import SAMPLES as DATA
 
-DATA = SAMPLES
 SPEC = DATA / "fhir-ru__fhir-ru.github.io"
 POCD = DATA / "HL7__uv-pocd"
 INFERNO = DATA / "inferno-framework__inferno-reference-server-data"

@@ -8,14 +8,13 @@ import pytest
 
 from monitor.errors import BadRequest, ValidationFailed
 from monitor.importers import ParsedFile, parse
-from tests.conftest import SAMPLES
+from tests.conftest import SAMPLES as DATA
 
-DATA = SAMPLES
 ZONE = ZoneInfo("Europe/Berlin")
 VITALS_FIELDS = {"hr", "sbp", "dbp", "spo2", "rr", "temp_c", "etco2", "o2_lpm"}
 
 # Every file in tests/samples (../shared/data, copied): the format it is detected as and how many readings it gives.
-SAMPLES = {
+EXPECTED = {
     "HL7__uv-pocd/Observation-HeartRateNumericObservation.xml": ("fhir", 1),
     "HL7__uv-pocd/Observation-NBPCompoundNumericObservation.xml": ("fhir", 1),
     "IHEPCD__ihe-pcd-tf-2020/PCD01_CommunicatePCDData_soap.xml": ("hl7", 1),
@@ -47,10 +46,10 @@ WFDB = ["MIT-LCP__wfdb-python/raw/s25047-2704-05-04-10-44n.hea", "MIT-LCP__wfdb-
 
 def test_every_sample_file_is_covered():
     on_disk = {str(path.relative_to(DATA)) for path in DATA.rglob("*") if path.is_file()} - {"SOURCES.md"}
-    assert on_disk == set(SAMPLES) | set(WFDB)
+    assert on_disk == set(EXPECTED) | set(WFDB)
 
 
-@pytest.mark.parametrize(("name", "expected"), SAMPLES.items(), ids=lambda value: str(value).split("/")[-1])
+@pytest.mark.parametrize(("name", "expected"), EXPECTED.items(), ids=lambda value: str(value).split("/")[-1])
 def test_every_sample_file_is_detected_and_parsed(name, expected):
     parsed = parse((DATA / name).read_bytes(), tz=ZONE)
     assert (parsed.format, len(parsed.readings)) == expected

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SAMPLES, counts
+from tests.conftest import SAMPLES as DATA
+from tests.conftest import counts
 
-DATA = SAMPLES
 SPEC = "fhir-ru__fhir-ru.github.io"
 IHE = "IHEPCD__ihe-pcd-tf-2020"
 INFERNO = "inferno-framework__inferno-reference-server-data"

@@ -15,7 +15,6 @@ CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--disable-dev-shm-usage"]
-AXE = Path(__file__).resolve().parents[2] / "static" / "vendor" / "axe.min.js"
 
 
 def pytest_collection_modifyitems(items):
@@ -59,6 +58,14 @@ class PageWatch:
                 route.abort()
 
         context.route("**/*", guard)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """One real server for a test module's pages (`support.watched_page` signs in to it)."""
+    from .support import start_server
+
+    yield from start_server(tmp_path_factory)
 
 
 @pytest.fixture

@@ -5,14 +5,9 @@ from __future__ import annotations
 import pytest
 
 from .conftest import axe_violations
-from .support import LiveApi, ago, minute_now, sign_in, start_server, watched_page
+from .support import LiveApi, ago, minute_now, sign_in, watched_page
 
 TABLET = (768, 1024)
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    yield from start_server(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

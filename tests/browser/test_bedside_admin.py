@@ -1,16 +1,10 @@
 """The admin page in a real browser: users added, disabled and enabled; thresholds changed with a reason."""
 from __future__ import annotations
 
-import pytest
 from playwright.sync_api import expect
 
 from .conftest import login
-from .support import LiveApi, sign_in, start_server, watched_page
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    yield from start_server(tmp_path_factory)
+from .support import LiveApi, sign_in, watched_page
 
 
 def test_an_admin_adds_a_nurse_then_disables_and_enables_the_account(browser, server):

@@ -4,15 +4,9 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from playwright.sync_api import expect
 
-from .support import LiveApi, ago, minute_now, sign_in, start_server, watched_page
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    yield from start_server(tmp_path_factory)
+from .support import LiveApi, ago, minute_now, sign_in, watched_page
 
 
 def test_a_returning_patient_is_found_and_a_high_baseline_start_needs_confirming(browser, server):

@@ -5,12 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from .support import LiveApi, ago, minute_now, sign_in, start_server, typed, watched_page
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    yield from start_server(tmp_path_factory)
+from .support import LiveApi, ago, minute_now, sign_in, typed, watched_page
 
 
 @pytest.fixture

@@ -8,16 +8,10 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from playwright.sync_api import expect
 
 from .conftest import login
-from .support import LiveApi, ago, minute_now, start_server, typed, watched_page
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    yield from start_server(tmp_path_factory)
+from .support import LiveApi, ago, minute_now, typed, watched_page
 
 
 def check_in(page, t) -> int:

@@ -2,16 +2,10 @@
 yet, sent again when the server answers, and stored exactly once."""
 from __future__ import annotations
 
-import pytest
 from playwright.sync_api import expect
 
 from .conftest import login
-from .support import LiveApi, ago, minute_now, sign_in, start_server, watched_page
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    yield from start_server(tmp_path_factory)
+from .support import LiveApi, ago, minute_now, sign_in, watched_page
 
 
 def infusing_session(api, t) -> int:

@@ -8,19 +8,13 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import SAMPLES
+from tests.conftest import SAMPLES as DATA
 
 from .conftest import axe_violations, login
-from .support import LiveApi, ago, minute_now, start_server, watched_page
+from .support import LiveApi, ago, minute_now, watched_page
 
-DATA = SAMPLES
 PHILIPS = DATA / "IHEPCD__ihe-pcd-tf-2020" / "PCD01_E.1.1_philips_physio_monitor.hl7"
 MIMIC = DATA / "MIT-LCP__wfdb-python" / "derived_s25047-2704-05-04-10-44n.csv"
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    yield from start_server(tmp_path_factory)
 
 
 @pytest.fixture

@@ -5,15 +5,10 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from .support import LiveApi, ago, minute_now, sign_in, start_server, watched_page
+from .support import LiveApi, ago, minute_now, sign_in, watched_page
 
 # Printable width at the 12 mm margins of print.css, in CSS pixels (96 per inch).
 PRINTABLE = {"A4": round((210 - 24) / 25.4 * 96), "Letter": round((215.9 - 24) / 25.4 * 96)}
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    yield from start_server(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

@@ -6,12 +6,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
-from .support import LiveApi, ago, minute_now, sign_in, start_server, watched_page
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    yield from start_server(tmp_path_factory)
+from .support import LiveApi, ago, minute_now, sign_in, watched_page
 
 
 def finished_session(api, patient_id, number, start, baseline, peak, recovery_minutes, effect=None):

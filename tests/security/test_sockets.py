@@ -17,7 +17,7 @@ from monitor import users
 from monitor.db import SYSTEM, Store
 from tests.servers import PASSWORDS, LiveServer
 
-from .conftest import SENTINELS, sign_in
+from .conftest import sign_in
 
 ROLES = ("nurse", "clinician", "admin")
 EVERYONE = frozenset(ROLES)
@@ -80,12 +80,12 @@ def test_every_socket_event_answers_each_role_as_the_table_says(app, tokens, sen
 
 
 @pytest.mark.parametrize("auth", [None, {"token": "not-a-token"}, {"token": 12}, "a string"])
-def test_an_anonymous_socket_is_refused_and_receives_nothing(app, tokens, sentinel_session, auth):
+def test_an_anonymous_socket_is_refused(app, sentinel_session, auth):
+    """Refused at connect, so nothing can reach it (test_a_signed_in_socket_does_receive_the_record is
+    the other side)."""
     for namespace in {ns for ns, _ in EVENTS}:
         sio = socket_server(app).test_client(app, namespace=namespace, auth=auth)
         assert not sio.is_connected(namespace)
-        received = sio.get_received(namespace) if sio.is_connected(namespace) else []
-        assert all(value not in json.dumps(received) for value in SENTINELS.values())
 
 
 def test_a_signed_in_socket_does_receive_the_record(app, tokens, sentinel_session):
