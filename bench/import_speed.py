@@ -23,8 +23,8 @@ from common import BIN, ROOT  # noqa: E402 - bench/common.py, beside this script
 
 sys.path.insert(0, str(ROOT))
 
-from monitor import patients, sessions  # noqa: E402
-from monitor.db import SYSTEM, Store  # noqa: E402
+from monitor.record import patients, sessions  # noqa: E402
+from monitor.store.db import SYSTEM, Store  # noqa: E402
 
 HEADER = "taken_at,hr,sbp,dbp,spo2,rr,temp_c,etco2,o2_lpm"
 
@@ -91,7 +91,7 @@ def profile_import(work: Path, csv_path: Path) -> None:
     import pstats
     from zoneinfo import ZoneInfo
 
-    from monitor import imports
+    from monitor.interop import imports
 
     db = work / "profile.db"
     session_id = new_clinic(db)

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import click
 
-from . import audit, users
 from . import config as config_module
-from .db import SYSTEM, Store
+from .record import users
+from .store import audit
+from .store.db import SYSTEM, Store
 
 
 def open_store() -> tuple[config_module.Config, Store]:
@@ -109,7 +110,7 @@ def demo(live: bool, interval: float) -> None:
 @click.argument("dest", type=click.Path(dir_okay=False, path_type=Path))
 def backup(dest: Path) -> None:
     cfg, store = open_store()
-    from .backup import backup as take_backup
+    from .store.backup import backup as take_backup
 
     try:
         pages = take_backup(cfg.db_path, dest)
@@ -159,8 +160,8 @@ def import_command(file: Path, session_id: int, format_: str | None, dry_run: bo
                    confirm: bool, align_start: str | None, user: str | None) -> None:
     import json
 
-    from . import imports
     from .errors import ApiError
+    from .interop import imports
 
     cfg, store = open_store()
     actor = acting_as(store, user)
@@ -212,8 +213,8 @@ class ProgressBar:
 @click.option("--user", metavar="NAME", help="Record the export in the audit trail as this user (default: the "
               "system).")
 def export_command(session_id: int, format_: str, output: Path | None, user: str | None) -> None:
-    from . import exports
     from .errors import ApiError
+    from .interop import exports
 
     _, store = open_store()
     actor = acting_as(store, user)

@@ -13,9 +13,9 @@ from datetime import datetime, timedelta, tzinfo
 
 from sqlite_utils import Database
 
-from . import assessments, notes, patients, sessions, side_effects, users, vitals
-from .db import SYSTEM, Store
 from .errors import ApiError
+from .record import assessments, notes, patients, sessions, side_effects, users, vitals
+from .store.db import SYSTEM, Store
 
 LOGINS = (("nurse", "nurse", "nurse-demo-1"), ("nurse2", "nurse", "nurse-demo-2"),
           ("clinician", "clinician", "clinician-demo-1"), ("admin", "admin", "admin-demo-1"))

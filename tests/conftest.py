@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlite_utils
 
-from monitor import patients, sessions, users
 from monitor.config import Config
-from monitor.db import SYSTEM, Store
+from monitor.record import patients, sessions, users
+from monitor.store.db import SYSTEM, Store
 from monitor.web.app import create_app
 from tests.servers import BIN, PASSWORDS, ROOT
 

@@ -1,7 +1,7 @@
 """Who may do what: 401 without credentials, roles on writes, signing locks the record."""
 import pytest
 
-from monitor.web.openapi import openapi_path
+from monitor.web.api.openapi import openapi_path
 
 
 def api_rules(app):

@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from monitor.alert_rules import DEFAULT_RULES
+from monitor.rules.alert_rules import DEFAULT_RULES
 from tests.conftest import counts
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)

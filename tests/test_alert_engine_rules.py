@@ -3,7 +3,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from monitor import scheduler
+from monitor.alerts import scheduler
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 NORMAL = {"hr": 72, "sbp": 120, "dbp": 80, "spo2": 98, "rr": 14, "temp_c": 36.8, "consciousness": "A", "moaas": 5}

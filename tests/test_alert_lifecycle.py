@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from monitor import scheduler
+from monitor.alerts import scheduler
 from tests.conftest import counts
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)

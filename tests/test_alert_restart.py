@@ -4,8 +4,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from monitor import scheduler, vitals
-from monitor.db import Actor, Store
+from monitor.alerts import scheduler
+from monitor.record import vitals
+from monitor.store.db import Actor, Store
 from tests.conftest import counts
 from tests.servers import call
 

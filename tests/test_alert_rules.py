@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from monitor.alert_rules import (
+from monitor.errors import BadRequest, ValidationFailed
+from monitor.rules.alert_rules import (
     DEFAULT_RULES,
     PRIORITY_RANK,
     Finding,
@@ -16,7 +17,6 @@ from monitor.alert_rules import (
     validate_rules,
     vitals_overdue,
 )
-from monitor.errors import BadRequest, ValidationFailed
 
 BASELINE = {"sbp": 120, "dbp": 80}
 

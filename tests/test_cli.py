@@ -5,9 +5,9 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from monitor import audit
 from monitor.cli import main
-from monitor.db import Store
+from monitor.store import audit
+from monitor.store.db import Store
 
 
 def all_commands(group, prefix=()):

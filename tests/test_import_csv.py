@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from monitor.errors import ValidationFailed
-from monitor.importers import Reading, parse
+from monitor.interop.formats import Reading, parse
 from tests.conftest import SAMPLES as DATA
 
 MIMIC = DATA / "MIT-LCP__wfdb-python"

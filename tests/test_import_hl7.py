@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from monitor.errors import ValidationFailed
-from monitor.importers import Reading, parse
+from monitor.interop.formats import Reading, parse
 from tests.conftest import SAMPLES
 
 IHE = SAMPLES / "IHEPCD__ihe-pcd-tf-2020"

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from monitor.errors import BadRequest, ValidationFailed
-from monitor.importers import ParsedFile, parse
+from monitor.interop.formats import ParsedFile, parse
 from tests.conftest import SAMPLES as DATA
 
 ZONE = ZoneInfo("Europe/Berlin")

@@ -8,9 +8,11 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from monitor import import_check, import_rows, validation, vitals
 from monitor.config import Config
 from monitor.errors import ApiError
+from monitor.interop import import_check, import_rows
+from monitor.record import vitals
+from monitor.rules import validation
 from monitor.web.app import create_app
 from tests.conftest import ApiClient, counts
 
@@ -251,8 +253,10 @@ def test_the_log_keeps_a_batch_as_ids_and_gives_back_the_records_published(db_pa
     exactly the records the live stream was given at the commit."""
     from zoneinfo import ZoneInfo
 
-    from monitor import events, imports, patients, sessions
-    from monitor.db import SYSTEM, Store
+    from monitor.interop import imports
+    from monitor.record import patients, sessions
+    from monitor.store import events
+    from monitor.store.db import SYSTEM, Store
 
     store = Store(db_path)
     published = []

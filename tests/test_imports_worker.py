@@ -10,8 +10,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from monitor import events, import_rows, import_worker, imports, patients, sessions
-from monitor.db import SYSTEM, Store
+from monitor.interop import import_rows, import_worker, imports
+from monitor.record import patients, sessions
+from monitor.store import events
+from monitor.store.db import SYSTEM, Store
 from tests.conftest import counts, monitor
 
 LONG = 20_700  # readings: a file long enough for the second process

@@ -2,7 +2,7 @@
 import pytest
 
 from monitor.errors import BadRequest, ValidationFailed
-from monitor.instruments import (
+from monitor.rules.instruments import (
     INSTRUMENTS,
     is_deep_sedation,
     is_marked_dissociation,

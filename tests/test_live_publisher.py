@@ -11,15 +11,15 @@ from datetime import timezone
 
 import pytest
 
-from monitor import users, vitals
-from monitor.db import SYSTEM, Store
+from monitor.record import users, vitals
+from monitor.store.db import SYSTEM, Store
 from monitor.web.live import Lease, Publisher
 from tests.test_live_stream import Wire, call, new_session, save, server  # noqa: F401 (module server fixture)
 
 
 @pytest.fixture
 def session_id(store, tokens):
-    from monitor import patients, sessions
+    from monitor.record import patients, sessions
 
     with store.write(SYSTEM) as tx:
         patient = patients.create(tx, {"mrn": "P-1", "family_name": "Ito", "given_name": "Ren",

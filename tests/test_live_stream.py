@@ -274,7 +274,8 @@ def test_a_write_by_another_process_reaches_the_dashboard(server, listen):
     listener = listen(token=server.tokens["clinician"])
     listener.subscribe(dashboard=True)
     script = (
-        "import sys; from datetime import timezone; from monitor import users, vitals; from monitor.db import Store\n"
+        "import sys; from datetime import timezone\n"
+        "from monitor.record import users, vitals; from monitor.store.db import Store\n"
         "store = Store(sys.argv[1]); nurse = users.actor_for(users.by_name(store.db, 'nurse'))\n"
         "with store.write(nurse) as tx: vitals.record(tx, int(sys.argv[2]), [{'hr': 66}], zone=timezone.utc)\n")
     started = time.monotonic()

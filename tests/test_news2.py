@@ -1,7 +1,7 @@
 """NEWS2 (CLINICAL.md §3): every band edge of every parameter, both SpO2 scales, totals and bands."""
 import pytest
 
-from monitor.news2 import band_for, score
+from monitor.rules.news2 import band_for, score
 
 NORMAL = {"rr": 15, "spo2": 97, "o2_lpm": 0, "sbp": 120, "hr": 70, "consciousness": "A", "temp_c": 37.0}
 

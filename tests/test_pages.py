@@ -7,7 +7,7 @@ import re
 import lxml.html
 import pytest
 
-from monitor.alert_rules import DEFAULT_RULES
+from monitor.rules.alert_rules import DEFAULT_RULES
 from monitor.web import pages
 
 from .conftest import PASSWORDS

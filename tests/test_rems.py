@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from monitor import rems
+from monitor.views import rems
 
 DOSE = "2026-03-18T10:00:00.000Z"
 

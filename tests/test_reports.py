@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from monitor import reports
+from monitor.views import reports
 
 from .conftest import ZONE
 

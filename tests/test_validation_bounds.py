@@ -2,7 +2,7 @@
 import pytest
 
 from monitor.errors import BadRequest, NeedsConfirmation, ValidationFailed
-from monitor.validation import MEASURE_FIELDS, check_vitals
+from monitor.rules.validation import MEASURE_FIELDS, check_vitals
 
 STORED = [
     ("hr", 30), ("hr", 220), ("sbp", 60), ("sbp", 250), ("dbp", 30), ("dbp", 150),

@@ -139,7 +139,7 @@ def test_the_event_of_a_save_carries_the_record(api, sid):
 
 def edge_cases():
     """Each numeric bound of CLINICAL.md §2, just outside: refused or needing confirmation."""
-    from monitor.validation import BOUNDS
+    from monitor.rules.validation import BOUNDS
 
     for field, bound in BOUNDS.items():
         if bound.kind == "choice":

@@ -10,9 +10,10 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from .. import config as config_module
-from .. import logs, users
-from ..db import Store
+from .. import logs
 from ..errors import ApiError
+from ..record import users
+from ..store.db import Store
 
 ROOT = Path(__file__).resolve().parents[2]
 HTTP_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
@@ -41,14 +42,15 @@ def create_app(config: config_module.Config | None = None, store: Store | None =
     app.extensions.setdefault("monitor.on_user_disabled", lambda user_id: None)
     app.logger.setLevel(logging.INFO)
 
-    from . import api, api_alerts, api_transfer, auth, live, pages, security  # noqa: F401 (api_* declare routes on api)
+    from . import auth, live, pages, security
+    from .api import alerts, common, imports  # noqa: F401 (alerts and imports declare routes on api)
 
     users.dummy_hash()  # made now, so an unknown user's first login takes as long as a known one's
     security.init_app(app, config)
     auth.csrf.init_app(app)
     app.before_request(auth.load_user)
     app.register_blueprint(auth.blueprint)
-    app.register_blueprint(api.blueprint)
+    app.register_blueprint(common.blueprint)
     app.register_blueprint(pages.blueprint)
     live.init_app(app, store)
     register_errors(app)

@@ -12,8 +12,8 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
 
-from .. import users
 from ..config import Config
+from ..record import users
 
 blueprint = Blueprint("auth", __name__)
 csrf = CSRFProtect()

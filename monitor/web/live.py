@@ -30,9 +30,9 @@ from flask import Flask, request
 from flask_socketio import Namespace, SocketIO, join_room, leave_room
 from socketio import exceptions
 
-from .. import events
-from ..db import Store
-from ..scheduler import Scheduler
+from ..alerts.scheduler import Scheduler
+from ..store import events
+from ..store.db import Store
 from .auth import user_for_socket
 
 log = logging.getLogger(__name__)

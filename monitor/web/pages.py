@@ -5,12 +5,16 @@ from functools import wraps
 
 from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request, url_for
 
-from .. import alert_rules, events, instruments, record, rems, reports, rulesets, side_effects, users, validation
-from .. import dashboard as central_station
 from ..errors import NotFound
+from ..record import side_effects, users
+from ..rules import alert_rules, instruments, rulesets, validation
+from ..store import events
 from ..timeutil import iso, parse_stored
+from ..views import dashboard as central_station
+from ..views import rems, reports
+from ..views import session_record as record
 from . import charts
-from .api import RECORDERS, REVIEWERS, audited_read, store, zone
+from .api.common import RECORDERS, REVIEWERS, audited_read, store, zone
 
 blueprint = Blueprint("pages", __name__)
 

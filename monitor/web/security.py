@@ -11,7 +11,7 @@ from flask import Flask, current_app, jsonify, request
 from werkzeug.routing import IntegerConverter
 
 from ..config import Config
-from .openapi import MAX_ID
+from .api.openapi import MAX_ID
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
        "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "

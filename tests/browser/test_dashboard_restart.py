@@ -7,8 +7,8 @@ from datetime import timezone
 import requests
 from playwright.sync_api import expect
 
-from monitor import users, vitals
-from monitor.db import Store
+from monitor.record import users, vitals
+from monitor.store.db import Store
 
 from .conftest import login
 

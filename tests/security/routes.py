@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from monitor.web.openapi import openapi_path
+from monitor.web.api.openapi import openapi_path
 
 CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")
 OPENAPI_PARAM = re.compile(r"\{(\w+)\}")

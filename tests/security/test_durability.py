@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from monitor import audit
 from monitor.config import Config
-from monitor.db import Store
+from monitor.store import audit
+from monitor.store.db import Store
 from monitor.web.app import create_app
 from tests.servers import BIN, ROOT, LiveServer
 

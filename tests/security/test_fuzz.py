@@ -21,8 +21,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from monitor import users
-from monitor.db import SYSTEM, Store
+from monitor.record import users
+from monitor.store.db import SYSTEM, Store
 from monitor.web.app import create_app
 from tests.conftest import ZONE
 

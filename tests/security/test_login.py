@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from monitor import users
+from monitor.record import users
 from monitor.web.app import create_app
 
 from .conftest import CSRF_FIELD, CSRF_META, sign_in

@@ -13,8 +13,8 @@ import pytest
 import requests
 import socketio
 
-from monitor import users
-from monitor.db import SYSTEM, Store
+from monitor.record import users
+from monitor.store.db import SYSTEM, Store
 from tests.servers import PASSWORDS, LiveServer
 
 from .conftest import sign_in

@@ -1,0 +1,1 @@
+"""Alerts: the engine that keeps them, the triggers that feed it a write's events, the scheduler of time rules."""

@@ -1,0 +1,97 @@
+"""The rules that depend on time: vitals overdue, infusion overtime, re-raise, silence expiry.
+
+`tick(store, now)` is one pass and keeps no state of its own: everything it needs
+(alert states, acknowledgement and silence times, the vitals and the transitions)
+is in the database, so the schedule carries on across a restart. A pass reads
+first and opens a write only for a session or alert that needs a change, so an
+idle clinic costs a few reads a second and never holds the writer.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+
+from ..store.db import SYSTEM, Store, Transaction
+from ..timeutil import iso
+from . import engine as alerts
+
+log = logging.getLogger(__name__)
+WATCHED_STATES = ("infusing", "paused", "recovery")
+
+
+def tick(store: Store, now: datetime | None = None) -> int:
+    """Run every time-driven rule once at `now`; return how many alerts changed."""
+    now = now or store.now()
+    db = store.db
+    rules, _ = alerts.ruleset(db)
+    changed = 0
+    for session_id in sessions_to_watch(db):
+        if alerts.time_rules_due(db, session_id, now, rules):
+            with acting_at(store, now) as tx:
+                changed += alerts.evaluate_time_rules(tx, session_id)
+    for alert_id in reraises_due(db, now, rules["reraise_after_minutes"]):
+        with acting_at(store, now) as tx:
+            changed += alerts.reraise(tx, alert_id) is not None
+    for alert_id in silences_ended(db, now):
+        with acting_at(store, now) as tx:
+            changed += alerts.end_silence(tx, alert_id) is not None
+    return changed
+
+
+@contextmanager
+def acting_at(store: Store, now: datetime) -> Iterator[Transaction]:
+    """A write by the system that happens at the tick's time (the injected clock in tests)."""
+    with store.write(SYSTEM) as tx:
+        tx.now = now
+        yield tx
+
+
+def sessions_to_watch(db) -> list[int]:
+    """Sessions on an observation schedule, and any with a time-driven alert still open."""
+    marks = ", ".join("?" for _ in WATCHED_STATES)
+    keys = ", ".join("?" for _ in alerts.TIME_RULES)
+    rows = db.execute(f"SELECT id FROM sessions WHERE state IN ({marks}) UNION SELECT session_id FROM alerts"
+                      f" WHERE state != 'cleared' AND key IN ({keys}) ORDER BY 1",
+                      WATCHED_STATES + alerts.TIME_RULES)
+    return [r[0] for r in rows]
+
+
+def reraises_due(db, now: datetime, after_minutes: float) -> list[int]:
+    cutoff = iso(now - timedelta(minutes=after_minutes))
+    rows = db.execute("SELECT id FROM alerts WHERE state = 'acknowledged' AND condition_holds = 1"
+                      " AND acknowledged_at <= ? ORDER BY id", (cutoff,))
+    return [r[0] for r in rows]
+
+
+def silences_ended(db, now: datetime) -> list[int]:
+    rows = db.execute("SELECT id FROM alerts WHERE state != 'cleared' AND silenced_until IS NOT NULL"
+                      " AND silenced_until <= ? ORDER BY id", (iso(now),))
+    return [r[0] for r in rows]
+
+
+class Scheduler:
+    """Runs `tick` every `interval` seconds on a daemon thread of the server process."""
+
+    def __init__(self, store: Store, interval: float = 1.0):
+        self.store, self.interval = store, interval
+        self.stopping = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self.thread = threading.Thread(target=self.run, name="alert-scheduler", daemon=True)
+        self.thread.start()
+
+    def run(self) -> None:
+        while not self.stopping.wait(self.interval):
+            try:
+                tick(self.store)
+            except Exception:  # keep the schedule running; the next tick tries again
+                log.exception("alert scheduler tick failed")
+
+    def stop(self) -> None:
+        self.stopping.set()
+        if self.thread:
+            self.thread.join(timeout=5)

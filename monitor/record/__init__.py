@@ -1,0 +1,1 @@
+"""The clinical record and its writes: patients, sessions, vitals, side effects, assessments, notes, users."""

@@ -1,0 +1,141 @@
+"""Users, roles, passwords (argon2id), API tokens (stored only as hashes) and login sessions."""
+from __future__ import annotations
+
+import functools
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlite_utils import Database
+
+from ..errors import Conflict, ValidationFailed
+from ..store.db import Actor, Transaction
+from ..timeutil import iso, parse_stored
+
+ROLES = ("nurse", "clinician", "admin")
+RECORDERS = ("nurse", "clinician")
+hasher = PasswordHasher()  # argon2id with the library's recommended parameters
+
+
+@functools.cache
+def dummy_hash() -> str:
+    """Checked against when the user is unknown, so both answers take the same time; made on first use,
+    not at import (every `monitor` command imports this module, and hashing is slow by design)."""
+    return hasher.hash("not a real password")
+
+
+def token_hash(token: str) -> str:
+    """Tokens are 256-bit random, so a plain SHA-256 is a safe, fast lookup key."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def add(tx: Transaction, username: str, role: str, password: str) -> int:
+    if role not in ROLES:
+        raise ValidationFailed(f"role must be one of {', '.join(ROLES)}", {"role": "unknown role"})
+    if len(password) < 8:
+        raise ValidationFailed("password must be at least 8 characters", {"password": "too short"})
+    if tx.execute("SELECT 1 FROM users WHERE username = ?", (username,)).fetchone():
+        raise Conflict(f"user {username} exists", {"username": "already exists"})
+    user_id = tx.insert("users", {
+        "username": username, "role": role, "password_hash": hasher.hash(password),
+        "disabled": 0, "created_at": iso(tx.now)})
+    tx.audit("user.add", "user", user_id, after={"username": username, "role": role})
+    return user_id
+
+
+def set_disabled(tx: Transaction, user_id: int, disabled: bool) -> None:
+    tx.execute("UPDATE users SET disabled = ? WHERE id = ?", (int(disabled), user_id))
+    if disabled:
+        tx.execute("UPDATE login_sessions SET ended_at = ? WHERE user_id = ? AND ended_at IS NULL",
+                   (iso(tx.now), user_id))
+        tx.execute("UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
+                   (iso(tx.now), user_id))
+    tx.audit("user.disable" if disabled else "user.enable", "user", user_id)
+
+
+def by_name(db: Database, username: str) -> dict | None:
+    row = db.execute("SELECT id, username, role, password_hash, disabled FROM users WHERE username = ?",
+                     (username,)).fetchone()
+    return dict(zip(("id", "username", "role", "password_hash", "disabled"), row)) if row else None
+
+
+def by_id(db: Database, user_id: int) -> dict | None:
+    row = db.execute("SELECT id, username, role, disabled FROM users WHERE id = ?", (user_id,)).fetchone()
+    return dict(zip(("id", "username", "role", "disabled"), row)) if row else None
+
+
+def list_all(db: Database) -> list[dict]:
+    cursor = db.execute("SELECT id, username, role, disabled, created_at FROM users ORDER BY username")
+    return [dict(zip(("id", "username", "role", "disabled", "created_at"), r)) for r in cursor]
+
+
+def check_password(db: Database, username: str, password: str) -> dict | None:
+    """The user when the password is right and the account enabled; None otherwise (same effort)."""
+    user = by_name(db, username)
+    try:
+        hasher.verify(user["password_hash"] if user else dummy_hash(), password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if user is None or user["disabled"]:
+        return None
+    return user
+
+
+def actor_for(user: dict) -> Actor:
+    return Actor(user["id"], user["username"], user["role"])
+
+
+def create_token(tx: Transaction, user_id: int) -> str:
+    """A new token, returned once; only its hash is kept."""
+    token = secrets.token_urlsafe(32)
+    tx.insert("api_tokens", {"user_id": user_id, "token_hash": token_hash(token), "created_at": iso(tx.now)})
+    tx.audit("token.create", "user", user_id)
+    return token
+
+
+def user_for_token(db: Database, token: str) -> dict | None:
+    row = db.execute(
+        "SELECT u.id, u.username, u.role FROM api_tokens t JOIN users u ON u.id = t.user_id"
+        " WHERE t.token_hash = ? AND t.revoked_at IS NULL AND u.disabled = 0", (token_hash(token),)).fetchone()
+    return dict(zip(("id", "username", "role"), row)) if row else None
+
+
+def start_login(tx: Transaction, user: dict) -> str:
+    """A new login session id (never reused), audited as a login."""
+    session_id = secrets.token_urlsafe(32)
+    tx.insert("login_sessions", {"id": token_hash(session_id), "user_id": user["id"],
+                                 "created_at": iso(tx.now), "last_seen": iso(tx.now)})
+    tx.audit("login", "user", user["id"])
+    return session_id
+
+
+def end_login(tx: Transaction, session_id: str) -> None:
+    tx.execute("UPDATE login_sessions SET ended_at = ? WHERE id = ? AND ended_at IS NULL",
+               (iso(tx.now), token_hash(session_id)))
+    tx.audit("logout", "login_session", None)
+
+
+def user_for_login(db: Database, session_id: str, now: datetime, idle: timedelta,
+                   absolute: timedelta) -> tuple[dict | None, bool]:
+    """The user of a live login session, and whether `last_seen` is worth refreshing."""
+    row = db.execute(
+        "SELECT u.id, u.username, u.role, s.created_at, s.last_seen FROM login_sessions s"
+        " JOIN users u ON u.id = s.user_id WHERE s.id = ? AND s.ended_at IS NULL AND u.disabled = 0",
+        (token_hash(session_id),)).fetchone()
+    if not row:
+        return None, False
+    created, last_seen = parse_stored(row[3]), parse_stored(row[4])
+    if now - last_seen > idle or now - created > absolute:
+        return None, False
+    return dict(zip(("id", "username", "role"), row[:3])), now - last_seen > timedelta(seconds=30)
+
+
+def touch_login(db: Database, session_id: str, now: datetime) -> None:
+    db.execute("UPDATE login_sessions SET last_seen = ? WHERE id = ?", (iso(now), token_hash(session_id)))
+
+
+def login_is_live(db: Database, session_id: str) -> bool:
+    row = db.execute("SELECT ended_at FROM login_sessions WHERE id = ?", (token_hash(session_id),)).fetchone()
+    return bool(row) and row[0] is None

@@ -1,0 +1,1 @@
+"""Read models: the dashboard picture, the session record and series, reports, the REMS form."""

@@ -1,0 +1,93 @@
+"""Clinic analytics for the reports page: sessions per week, BP rise, side-effect rates, recovery times.
+
+Counted over the sessions whose infusion (or nasal dosing) started in the window; the per-session
+figures are the treatment series' own (`record.series_row`), so both views always agree.
+"""
+from __future__ import annotations
+
+import math
+from datetime import datetime, time, timedelta, tzinfo
+
+from sqlite_utils import Database
+
+from ..timeutil import iso, parse_stored
+from . import session_record as record
+
+BP_RISE_BIN_MMHG = 10
+RECOVERY_BIN_MINUTES = 10
+
+
+def clinic_report(db: Database, now: datetime, zone: tzinfo, weeks: int = 12) -> dict:
+    """The figures of the last `weeks` calendar weeks (Monday to Sunday in the clinic's zone)."""
+    start = week_start(now, zone) - timedelta(weeks=weeks - 1)
+    dosed = dosed_since(db, iso(start))
+    rows = [record.series_row(db, session_id) for session_id, _ in dosed]
+    return {
+        "since": iso(start),
+        "sessions": len(rows),
+        "per_week": per_week([first for _, first in dosed], start, weeks, zone),
+        "bp_rise": distribution([r["sbp_rise"] for r in rows if r["sbp_rise"] is not None], BP_RISE_BIN_MMHG),
+        "recovery": distribution([r["recovery_minutes"] for r in rows if r["recovery_minutes"] is not None],
+                                 RECOVERY_BIN_MINUTES),
+        "side_effects": side_effect_rates(db, [session_id for session_id, _ in dosed]),
+    }
+
+
+def week_start(moment: datetime, zone: tzinfo) -> datetime:
+    """Midnight of the Monday of `moment`'s week, in the clinic's zone."""
+    local = moment.astimezone(zone)
+    monday = local.date() - timedelta(days=local.weekday())
+    return datetime.combine(monday, time(0), tzinfo=zone)
+
+
+def dosed_since(db: Database, since: str) -> list[tuple[int, str]]:
+    """(session id, first dose time) of every session first dosed at or after `since`."""
+    cursor = db.execute("SELECT session_id, MIN(at) AS first FROM transitions WHERE to_state = 'infusing'"
+                        " GROUP BY session_id HAVING first >= ? ORDER BY first", (since,))
+    return [(r[0], r[1]) for r in cursor]
+
+
+def per_week(first_doses: list[str], start: datetime, weeks: int, zone: tzinfo) -> list[dict]:
+    """Sessions counted in the week their first dose fell in; empty weeks included."""
+    counts = [0] * weeks
+    for first in first_doses:
+        index = (parse_stored(first).astimezone(zone).date() - start.date()).days // 7
+        if 0 <= index < weeks:
+            counts[index] += 1
+    return [{"week": (start.date() + timedelta(weeks=i)).isoformat(), "sessions": n} for i, n in enumerate(counts)]
+
+
+def distribution(values: list[float], width: float) -> dict:
+    """Count, median, 90th percentile (nearest rank) and bins of `width` covering every value."""
+    if not values:
+        return {"count": 0, "median": None, "p90": None, "bins": []}
+    ordered = sorted(values)
+    low, high = math.floor(ordered[0] / width) * width, math.floor(ordered[-1] / width) * width
+    edges = range(int(low), int(high) + 1, int(width))
+    bins = [{"from": edge, "to": edge + width, "count": sum(edge <= v < edge + width for v in ordered)}
+            for edge in edges]
+    return {"count": len(ordered), "median": median(ordered), "p90": nearest_rank(ordered, 0.9), "bins": bins}
+
+
+def median(ordered: list[float]) -> float:
+    middle = len(ordered) // 2
+    value = ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+    return round(value, 1)
+
+
+def nearest_rank(ordered: list[float], fraction: float) -> float:
+    return round(ordered[max(0, math.ceil(fraction * len(ordered)) - 1)], 1)
+
+
+def side_effect_rates(db: Database, session_ids: list[int]) -> list[dict]:
+    """Per kind: how many of the sessions had it (and how many severely), as a share of all of them."""
+    if not session_ids:
+        return []
+    marks = ", ".join("?" for _ in session_ids)
+    cursor = db.execute(
+        "SELECT kind, COUNT(DISTINCT session_id), COUNT(DISTINCT CASE WHEN severity = 'severe' OR serious"
+        f" THEN session_id END) FROM side_effects WHERE session_id IN ({marks}) GROUP BY kind", session_ids)
+    total = len(session_ids)
+    rates = [{"kind": kind, "sessions": n, "severe_sessions": severe, "percent": round(100 * n / total, 1)}
+             for kind, n, severe in cursor]
+    return sorted(rates, key=lambda r: (-r["sessions"], r["kind"]))
