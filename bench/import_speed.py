@@ -23,6 +23,7 @@ from common import BIN, ROOT  # noqa: E402 - bench/common.py, beside this script
 
 sys.path.insert(0, str(ROOT))
 
+from monitor.alerts import triggers  # noqa: E402
 from monitor.record import patients, sessions  # noqa: E402
 from monitor.store.db import SYSTEM, Store  # noqa: E402
 
@@ -95,7 +96,7 @@ def profile_import(work: Path, csv_path: Path) -> None:
 
     db = work / "profile.db"
     session_id = new_clinic(db)
-    store = Store(db)
+    store = triggers.listen(Store(db))
     profiler = cProfile.Profile()
     profiler.enable()
     imports.run(store, session_id, csv_path.read_bytes(), actor=SYSTEM, zone=ZoneInfo("UTC"))

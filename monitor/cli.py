@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from . import config as config_module
+from .alerts import triggers
 from .record import users
 from .store import audit
 from .store.db import SYSTEM, Store
@@ -15,7 +16,7 @@ from .store.db import SYSTEM, Store
 
 def open_store() -> tuple[config_module.Config, Store]:
     cfg = config_module.from_env()
-    store = Store(cfg.db_path, synchronous=cfg.synchronous)
+    store = triggers.listen(Store(cfg.db_path, synchronous=cfg.synchronous))
     store.migrate()
     return cfg, store
 

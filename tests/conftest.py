@@ -14,9 +14,9 @@ import sqlite_utils
 
 from monitor.config import Config
 from monitor.record import patients, sessions, users
-from monitor.store.db import SYSTEM, Store
+from monitor.store.db import SYSTEM
 from monitor.web.app import create_app
-from tests.servers import BIN, PASSWORDS, ROOT
+from tests.helpers import BIN, PASSWORDS, ROOT, open_store
 
 # The real sample files of ../shared/data (see its SOURCES.md), copied byte for byte so that a
 # clone tests on its own; tests/test_samples_copy.py checks the copy against ../shared/data.
@@ -58,7 +58,7 @@ def template_db(tmp_path_factory):
     """A migrated database with one user of each role and their tokens, made once and copied per test
     (argon2 hashing is slow by design; doing it three times per test would dominate the suite)."""
     path = tmp_path_factory.mktemp("template") / "sessions.db"
-    store = Store(path)
+    store = open_store(path)
     store.migrate()
     made = {}
     with store.write(SYSTEM) as tx:
@@ -79,7 +79,7 @@ def db_path(tmp_path, template_db):
 
 @pytest.fixture
 def store(db_path, clock):
-    store = Store(db_path, clock=clock)
+    store = open_store(db_path, clock=clock)
     store.migrate()
     yield store
     store.close()
@@ -161,7 +161,7 @@ def api(client, tokens):
 @pytest.fixture
 def live_server(tmp_path):
     """The production server on a real port, with a nurse, a clinician and an admin (and their tokens)."""
-    from .servers import LiveServer
+    from .helpers import LiveServer
 
     server = LiveServer(tmp_path)
     server.cli("init-db")
@@ -185,7 +185,7 @@ def counts(db_path) -> dict:
 @pytest.fixture
 def clinic(db_path):
     """The test database with one session; the environment a `monitor` process needs to use it."""
-    store = Store(db_path)
+    store = open_store(db_path)
     with store.write(SYSTEM) as tx:
         patient = patients.create(tx, {"mrn": "CLI-7", "family_name": "Nakamura", "given_name": "Aiko",
                                        "birth_date": "1972-11-30"})

@@ -6,9 +6,9 @@ import pytest
 
 from monitor.alerts import scheduler
 from monitor.record import vitals
-from monitor.store.db import Actor, Store
+from monitor.store.db import Actor
 from tests.conftest import counts
-from tests.servers import call
+from tests.helpers import call, open_store
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 
@@ -38,7 +38,7 @@ def test_a_re_raise_that_falls_due_while_the_server_is_down_happens_after_the_re
     api.post(f"/api/alerts/{alert['id']}/acknowledge", {"comment": "known tachycardia"})
     store.close()
 
-    restarted = Store(db_path, clock=clock)
+    restarted = open_store(db_path, clock=clock)
     clock.advance(minutes=7)
     assert scheduler.tick(restarted, clock()) == 1
     row = restarted.db.execute("SELECT state, raised_at FROM alerts WHERE id = ?", (alert["id"],)).fetchone()
@@ -53,7 +53,7 @@ def test_an_overdue_alert_raised_before_a_restart_clears_with_the_next_vitals_af
     assert [a["key"] for a in api.get("/api/alerts").get_json()["alerts"]] == ["vitals_overdue"]
     store.close()
 
-    restarted = Store(db_path, clock=clock)
+    restarted = open_store(db_path, clock=clock)
     nurse = restarted.db.execute("SELECT id FROM users WHERE username = 'nurse'").fetchone()[0]
     with restarted.write(Actor(nurse, "nurse", "nurse")) as tx:
         vitals.record(tx, session_id, [{"hr": 80}], zone=timezone.utc)
@@ -67,7 +67,7 @@ def test_a_silence_that_ran_out_while_down_ends_on_the_first_tick(api, store, cl
     [alert] = api.get("/api/alerts").get_json()["alerts"]
     api.post(f"/api/alerts/{alert['id']}/silence", {"minutes": 3})
     store.close()
-    restarted = Store(db_path, clock=clock)
+    restarted = open_store(db_path, clock=clock)
     clock.advance(minutes=4)
     assert scheduler.tick(restarted, clock()) == 1
     assert restarted.db.execute("SELECT key, state, silenced_until FROM alerts").fetchall() == [

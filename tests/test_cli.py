@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from monitor.cli import main
 from monitor.store import audit
-from monitor.store.db import Store
+from tests.helpers import open_store
 
 
 def all_commands(group, prefix=()):
@@ -75,7 +75,7 @@ def test_demo_seeds_sessions_in_every_state_once(env):
     seeded = runner.invoke(main, ["demo"])
     assert seeded.exit_code == 0, seeded.output
     assert "nurse" in seeded.output and "password" in seeded.output
-    store = Store(env / "clinic.db")
+    store = open_store(env / "clinic.db")
     states = {r[0] for r in store.db.execute("SELECT DISTINCT state FROM sessions")}
     assert states == {"scheduled", "baseline", "infusing", "paused", "recovery", "ready", "discharged", "aborted"}
     effects = "SELECT COUNT(*) FROM side_effects WHERE kind IN ('nausea', 'dissociation')"
@@ -98,7 +98,7 @@ def test_demo_live_adds_vitals_to_active_sessions(env):
     from monitor import demo
 
     CliRunner().invoke(main, ["demo"])
-    store = Store(env / "clinic.db")
+    store = open_store(env / "clinic.db")
     before = store.db.execute("SELECT COUNT(*) FROM vitals").fetchone()[0]
     demo.run_live(store, interval=0, rounds=1)
     after = store.db.execute("SELECT COUNT(*) FROM vitals").fetchone()[0]

@@ -8,7 +8,7 @@ import threading
 import requests
 import socketio
 
-from tests.servers import BIN, ROOT
+from tests.helpers import BIN, ROOT
 
 from .test_imports_cli import big_csv
 

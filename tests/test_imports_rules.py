@@ -15,6 +15,7 @@ from monitor.record import vitals
 from monitor.rules import validation
 from monitor.web.app import create_app
 from tests.conftest import ApiClient, counts
+from tests.helpers import open_store
 
 from .test_imports_samples import DATA, IHE, INFERNO, MIMIC, stored, upload
 
@@ -254,11 +255,10 @@ def test_the_log_keeps_a_batch_as_ids_and_gives_back_the_records_published(db_pa
     from zoneinfo import ZoneInfo
 
     from monitor.interop import imports
-    from monitor.record import patients, sessions
-    from monitor.store import events
-    from monitor.store.db import SYSTEM, Store
+    from monitor.record import feed, patients, sessions
+    from monitor.store.db import SYSTEM
 
-    store = Store(db_path)
+    store = open_store(db_path)
     published = []
     store.on_commit(published.extend)
     with store.write(SYSTEM) as tx:
@@ -269,7 +269,7 @@ def test_the_log_keeps_a_batch_as_ids_and_gives_back_the_records_published(db_pa
             for i in range(1200)]
     imports.run(store, session["id"], canonical(rows), actor=SYSTEM, zone=ZoneInfo("UTC"))
     told = [e for e in published if e["type"] == "vitals.batch"]
-    read_back = [e for e in events.since(store.db, 0, session_id=session["id"]) if e["type"] == "vitals.batch"]
+    read_back = [e for e in feed.since(store.db, 0, session_id=session["id"]) if e["type"] == "vitals.batch"]
     assert [len(e["data"]["records"]) for e in told] == [500, 500, 200]
     assert [e["data"]["records"] for e in read_back] == [e["data"]["records"] for e in told]
     kept = [json.loads(data) for (data,) in store.db.execute(

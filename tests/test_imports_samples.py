@@ -210,7 +210,7 @@ def test_the_hl7_and_fhir_samples_also_import_through_the_command(live_server):
     import json
     import subprocess
 
-    from tests.servers import BIN, ROOT
+    from tests.helpers import BIN, ROOT
 
     session = live_server_session(live_server)
     result = subprocess.run([str(BIN / "monitor"), "import", str(DATA / IHE / "PCD01_E.1.1_philips_physio_monitor.hl7"),

@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from monitor.interop import import_rows, import_worker, imports
-from monitor.record import patients, sessions
-from monitor.store import events
+from monitor.record import feed, patients, sessions
 from monitor.store.db import SYSTEM, Store
 from tests.conftest import counts, monitor
+from tests.helpers import open_store
 
 LONG = 20_700  # readings: a file long enough for the second process
 ZONE = ZoneInfo("Europe/London")
@@ -58,7 +58,7 @@ def batch_records(store: Store, session_id: int) -> list[list[dict]]:
     """The records of the session's vitals.batch events as catch-up and the live stream give them."""
     ignored = {"id", "session_id", "seq", "entered_at"}
     return [[{k: v for k, v in record.items() if k not in ignored} for record in event["data"]["records"]]
-            for event in events.since(store.db, 0, session_id=session_id, limit=10_000)
+            for event in feed.since(store.db, 0, session_id=session_id, limit=10_000)
             if event["type"] == "vitals.batch"]
 
 
@@ -82,7 +82,7 @@ def run(store, session_id, path, worker, **options):
 
 
 def test_the_second_process_stores_what_the_in_process_import_stores(db_path, tmp_path, spied):
-    store = Store(db_path)
+    store = open_store(db_path)
     here, there = new_session(store, "W-1"), new_session(store, "W-2")
     path = long_csv(tmp_path)
     report_here = run(store, here, path, worker=False)
@@ -114,7 +114,7 @@ def test_a_file_out_of_time_order_is_read_again_whole(db_path, tmp_path, spied, 
             cells[0] = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
             cells[6] = "36.4"
 
-    store = Store(db_path)
+    store = open_store(db_path)
     here, there = new_session(store, "W-7"), new_session(store, "W-8")
     path = long_csv(tmp_path, change=disorder_at_half)
     report_here = run(store, here, path, worker=False)
@@ -188,7 +188,7 @@ def test_an_unusual_value_needs_confirm_in_a_long_file_too(clinic, db_path, tmp_
 
 
 def test_when_the_checking_process_fails_nothing_is_stored(db_path, tmp_path, monkeypatch):
-    store = Store(db_path)
+    store = open_store(db_path)
     session_id = new_session(store, "W-3")
     before = counts(db_path)
     built = import_rows.Batches.build
@@ -205,7 +205,7 @@ def test_when_the_checking_process_fails_nothing_is_stored(db_path, tmp_path, mo
 
 
 def test_when_storing_fails_the_checking_process_is_stopped(db_path, tmp_path, monkeypatch):
-    store = Store(db_path)
+    store = open_store(db_path)
     session_id = new_session(store, "W-4")
     before = counts(db_path)
     inserted = []
@@ -226,7 +226,7 @@ def test_when_storing_fails_the_checking_process_is_stopped(db_path, tmp_path, m
 
 
 def test_a_refusal_found_by_the_checking_process_is_the_in_process_refusal(db_path, tmp_path):
-    store = Store(db_path)
+    store = open_store(db_path)
     here, there = new_session(store, "W-5"), new_session(store, "W-6")
     path = long_csv(tmp_path, change=impossible_near_the_end)
     refusals = []

@@ -14,6 +14,7 @@ import pytest
 from monitor.record import users, vitals
 from monitor.store.db import SYSTEM, Store
 from monitor.web.live import Lease, Publisher
+from tests.helpers import open_store
 from tests.test_live_stream import Wire, call, new_session, save, server  # noqa: F401 (module server fixture)
 
 
@@ -59,7 +60,7 @@ def test_a_commit_by_another_connection_is_found_by_polling(store, db_path, sess
     emitted = []
     publisher = Publisher(store, emitted.append, poll=0.05)
     publisher.start()
-    other_process = Store(db_path)  # its commits do not wake this publisher
+    other_process = open_store(db_path)  # its commits do not wake this publisher
     try:
         for hr in (71, 72, 73):
             record(other_process, session_id, hr)
@@ -75,7 +76,7 @@ def test_only_the_lease_holder_publishes_and_a_successor_carries_on_without_gap_
     lease_file = db_path.with_suffix(".publisher")
     first_out, second_out = [], []
     first = Publisher(store, first_out.append, Lease(lease_file), poll=0.05)
-    second = Publisher(Store(db_path), second_out.append, Lease(lease_file), poll=0.05)
+    second = Publisher(open_store(db_path), second_out.append, Lease(lease_file), poll=0.05)
     first.start()
     assert wait_until(lambda: first.last_published is not None)
     second.start()

@@ -15,7 +15,7 @@ import pytest
 import requests
 import socketio
 
-from tests.servers import PASSWORDS, ROOT, LiveServer, call, running_server
+from tests.helpers import PASSWORDS, ROOT, LiveServer, call, running_server
 
 NS = "/live"
 
@@ -275,8 +275,10 @@ def test_a_write_by_another_process_reaches_the_dashboard(server, listen):
     listener.subscribe(dashboard=True)
     script = (
         "import sys; from datetime import timezone\n"
-        "from monitor.record import users, vitals; from monitor.store.db import Store\n"
-        "store = Store(sys.argv[1]); nurse = users.actor_for(users.by_name(store.db, 'nurse'))\n"
+        "from monitor.alerts import triggers; from monitor.record import users, vitals\n"
+        "from monitor.store.db import Store\n"
+        "store = triggers.listen(Store(sys.argv[1]))\n"
+        "nurse = users.actor_for(users.by_name(store.db, 'nurse'))\n"
         "with store.write(nurse) as tx: vitals.record(tx, int(sys.argv[2]), [{'hr': 66}], zone=timezone.utc)\n")
     started = time.monotonic()
     subprocess.run([sys.executable, "-c", script, str(server.db), str(session_id)], check=True, cwd=ROOT)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import SAMPLES
-from tests.servers import ROOT
+from tests.helpers import ROOT
 
 SHARED = ROOT.parent / "shared" / "data"
 

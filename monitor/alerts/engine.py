@@ -1,8 +1,9 @@
 """Alerts raised for a session, and the engine that keeps them (CLINICAL.md §4).
 
-The rules are data in `alert_rules`; this module keeps each alert's state. It runs
-inside the transaction that changes the record (vitals, side effect, assessment,
-note, transition) and, for the rules that depend on time, inside the scheduler's.
+The rules are data in `rules.alert_rules`; this module keeps each alert's state. It
+runs inside the transaction that changes the record, fed that transaction's events by
+`triggers` just before COMMIT, and, for the rules that depend on time, inside the
+scheduler's.
 One alert per session and key is open at a time (a unique index says so); every
 visible change to an alert is an audit entry and an event.
 
@@ -240,7 +241,7 @@ def end_silence(tx: Transaction, alert_id: int) -> dict | None:
     return record_change(tx, alert_id, alert, "alert.silence_end", "alert.silenced", "the silence ran out")
 
 
-# Evaluation, called from the domain inside the triggering transaction
+# Evaluation, run by `triggers` inside the triggering transaction
 
 def ruleset(db: Database) -> tuple[dict, int]:
     """The rules in force and their version. The engine only reads them, so each stored version is
@@ -269,9 +270,9 @@ def latest_readings(db: Database, session_id: int) -> tuple[dict, dict | None]:
     return {k: v for k, v in values.items() if v is not None}, json.loads(news2) if news2 else None
 
 
-def evaluate_vitals(tx: Transaction, session_id: int, records=()) -> None:
-    """Evaluate the vitals rules on the session's latest readings: once per save, amendment, void or import."""
-    if not records or session_state(tx.db, session_id) in sessions.FINAL:
+def evaluate_vitals(tx: Transaction, session_id: int) -> None:
+    """Evaluate the vitals rules on the session's latest readings, and the time rules with them."""
+    if session_state(tx.db, session_id) in sessions.FINAL:
         return
     rules, version = ruleset(tx.db)
     values, news2 = latest_readings(tx.db, session_id)
@@ -283,13 +284,7 @@ def evaluate_vitals(tx: Transaction, session_id: int, records=()) -> None:
     evaluate_time_rules(tx, session_id, rules, version, current)
 
 
-def on_assessment(tx: Transaction, assessment: dict) -> None:
-    """A MOAA/S assessment is a sedation reading like the one in a vitals record."""
-    if assessment["instrument"] == "moaas":
-        evaluate_vitals(tx, assessment["session_id"], [assessment])
-
-
-def on_side_effect(tx: Transaction, session_id: int) -> None:
+def evaluate_side_effects(tx: Transaction, session_id: int) -> None:
     """The worst unresolved side effect decides the session's side-effect alert."""
     if session_state(tx.db, session_id) in sessions.FINAL:
         return
@@ -303,7 +298,7 @@ def on_side_effect(tx: Transaction, session_id: int) -> None:
     apply(tx, session_id, "side_effect", worst, version)
 
 
-def on_note(tx: Transaction, note: dict) -> None:
+def evaluate_note(tx: Transaction, note: dict) -> None:
     """An escalation note ("call supervisor") raises a high alert."""
     rules, version = ruleset(tx.db)
     finding = alert_rules.evaluate_note(note["kind"], note["text"], rules)
@@ -311,7 +306,7 @@ def on_note(tx: Transaction, note: dict) -> None:
         apply(tx, note["session_id"], finding.key, finding, version)
 
 
-def on_transition(tx: Transaction, session_id: int, change: dict) -> None:
+def evaluate_transition(tx: Transaction, session_id: int, change: dict) -> None:
     """A confirmed high baseline raises `baseline_bp`; the schedule follows the state; an ended session clears all."""
     if change["to"] in sessions.FINAL:
         for alert in listing(tx.db, "active", session_id):

@@ -17,7 +17,6 @@ from contextlib import contextmanager
 from datetime import datetime, tzinfo
 
 from .. import errors
-from ..alerts import engine as alerts
 from ..errors import ApiError, BadRequest, ValidationFailed
 from ..record import sessions
 from ..store.db import Store, Transaction
@@ -154,13 +153,12 @@ def store_with_worker(store: Store, session_id: int, data: bytes, *, actor, zone
 
 
 def conclude(tx: Transaction, start: import_rows.Start, outcome: Outcome, data: bytes) -> None:
-    """One audit entry for the import, and the alert rules once, on its newest record."""
+    """One audit entry for the import (its batches' events wake the alert rules, once, before COMMIT)."""
     if not outcome.stored:
         return
     import_rows.check_ids(tx, start, outcome.stored)
     tx.audit("vitals.import", "session", start.session_id, session_id=start.session_id,
              after=audit_summary(outcome.report, start.first_id, start.first_id + outcome.stored - 1, data))
-    alerts.evaluate_vitals(tx, start.session_id, [outcome.newest])
 
 
 def audit_summary(answer: dict, first_id: int, last_id: int, data: bytes) -> dict:

@@ -6,19 +6,17 @@ from datetime import tzinfo
 
 from sqlite_utils import Database
 
-from ..alerts import engine as alerts
 from ..errors import NotFound
 from ..rules import instruments
 from ..store.db import Transaction
 from ..timeutil import clinical_time, is_late, iso
+from . import sessions
 
 COLUMNS = ("id", "session_id", "instrument", "items", "total", "meets_discharge_criteria", "at",
            "entered_at", "entered_by", "late")
 
 
 def record(tx: Transaction, session_id: int, body: dict, *, zone: tzinfo, idempotency_key: str | None = None) -> dict:
-    from . import sessions
-
     sessions.check_writable(tx.db, session_id)
     if idempotency_key:
         row = tx.execute("SELECT id FROM assessments WHERE entered_by IS ? AND idempotency_key = ?",
@@ -36,7 +34,6 @@ def record(tx: Transaction, session_id: int, body: dict, *, zone: tzinfo, idempo
     assessment = get(tx.db, assessment_id)
     tx.audit("assessment.record", "assessment", assessment_id, session_id=session_id, after=assessment)
     tx.event("assessment.recorded", session_id, assessment)
-    alerts.on_assessment(tx, assessment)
     return assessment
 
 

@@ -6,18 +6,16 @@ from datetime import tzinfo
 
 from sqlite_utils import Database
 
-from ..alerts import engine as alerts
 from ..errors import NotFound, ValidationFailed
 from ..store.db import Transaction
 from ..timeutil import clinical_time, is_late, iso
+from . import sessions
 
 KINDS = ("note", "medication", "rate_change", "escalation")
 COLUMNS = ("id", "session_id", "kind", "text", "at", "medication", "entered_at", "entered_by", "late")
 
 
 def record(tx: Transaction, session_id: int, body: dict, *, zone: tzinfo, idempotency_key: str | None = None) -> dict:
-    from . import sessions
-
     sessions.check_writable(tx.db, session_id)
     if idempotency_key:
         row = tx.execute("SELECT id FROM notes WHERE entered_by IS ? AND idempotency_key = ?",
@@ -38,8 +36,6 @@ def record(tx: Transaction, session_id: int, body: dict, *, zone: tzinfo, idempo
 
 def add_addendum(tx: Transaction, session_id: int, text: str) -> dict:
     """An addendum: the only writing allowed once a session is signed."""
-    from . import sessions
-
     sessions.get(tx.db, session_id)
     if not text.strip():
         raise ValidationFailed("the addendum is empty", {"text": "is required"})
@@ -55,7 +51,6 @@ def _insert(tx: Transaction, session_id: int, kind: str, text: str, at, medicati
     tx.audit(f"{'addendum' if kind == 'addendum' else 'note'}.record", "note", note_id,
              session_id=session_id, after=note)
     tx.event("note.recorded", session_id, note)
-    alerts.on_note(tx, note)
     return note
 
 

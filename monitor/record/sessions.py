@@ -10,7 +10,6 @@ from datetime import datetime
 
 from sqlite_utils import Database
 
-from ..alerts import engine as alerts
 from ..errors import Conflict, Forbidden, NeedsConfirmation, NotFound, ValidationFailed
 from ..rules import alert_rules, rulesets
 from ..store.db import Transaction
@@ -206,7 +205,6 @@ def transition(tx: Transaction, session_id: int, to: str, at: datetime, *, reaso
     tx.audit("session.transition", "session", session_id, session_id=session_id,
              before={"state": current}, after=change)
     tx.event("session.transitioned", session_id, change)
-    alerts.on_transition(tx, session_id, change)
     return get(tx.db, session_id)
 
 

@@ -6,10 +6,10 @@ from datetime import tzinfo
 
 from sqlite_utils import Database
 
-from ..alerts import engine as alerts
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..store.db import Transaction
 from ..timeutil import clinical_time, is_late, iso
+from . import sessions
 
 KINDS = (
     "nausea", "vomiting", "blurred_vision", "diplopia", "nystagmus", "dissociation", "dizziness", "vertigo",
@@ -24,8 +24,6 @@ COLUMNS = ("id", "session_id", "kind", "severity", "observed_at", "intervention"
 
 
 def record(tx: Transaction, session_id: int, body: dict, *, zone: tzinfo, idempotency_key: str | None = None) -> dict:
-    from . import sessions
-
     sessions.check_writable(tx.db, session_id)
     if idempotency_key:
         row = tx.execute("SELECT id FROM side_effects WHERE entered_by IS ? AND idempotency_key = ?",
@@ -52,13 +50,10 @@ def record(tx: Transaction, session_id: int, body: dict, *, zone: tzinfo, idempo
     side_effect = get(tx.db, side_effect_id)
     tx.audit("side_effect.record", "side_effect", side_effect_id, session_id=session_id, after=side_effect)
     tx.event("side_effect.recorded", session_id, side_effect)
-    alerts.on_side_effect(tx, session_id)
     return side_effect
 
 
 def resolve(tx: Transaction, side_effect_id: int, resolved_at, *, zone: tzinfo) -> dict:
-    from . import sessions
-
     side_effect = get(tx.db, side_effect_id)
     sessions.check_writable(tx.db, side_effect["session_id"])
     if side_effect["resolved_at"]:
@@ -72,7 +67,6 @@ def resolve(tx: Transaction, side_effect_id: int, resolved_at, *, zone: tzinfo) 
     tx.audit("side_effect.resolve", "side_effect", side_effect_id, session_id=side_effect["session_id"],
              before=side_effect, after=resolved)
     tx.event("side_effect.resolved", side_effect["session_id"], resolved)
-    alerts.on_side_effect(tx, side_effect["session_id"])
     return resolved
 
 

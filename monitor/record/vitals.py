@@ -10,12 +10,12 @@ from datetime import datetime, timedelta, tzinfo
 
 from sqlite_utils import Database
 
-from ..alerts import engine as alerts
 from ..errors import ApiError, BadRequest, Conflict, NotFound, ValidationFailed
 from ..rules import news2, validation
 from ..store import events
 from ..store.db import Transaction
 from ..timeutil import clinical_time, is_late, iso
+from . import sessions
 
 MEASURES = validation.MEASURE_FIELDS
 NEWS2_WINDOW = timedelta(minutes=30)
@@ -106,8 +106,6 @@ def store(tx: Transaction, session_id: int, prepared: dict, *, source: str = "ma
 def record(tx: Transaction, session_id: int, bodies: list, *, zone: tzinfo,
            idempotency_key: str | None = None) -> list[dict]:
     """Record one or more vitals sets entered by hand: all are checked before any is stored."""
-    from . import sessions
-
     sessions.check_writable(tx.db, session_id)
     if idempotency_key:
         replay = by_idempotency_key(tx.db, tx.actor.user_id, idempotency_key)
@@ -129,7 +127,6 @@ def record(tx: Transaction, session_id: int, bodies: list, *, zone: tzinfo,
         tx.audit("vitals.record", "vitals", record["id"], session_id=session_id, after=record)
         tx.event("vitals.recorded", session_id, record)
         stored.append(record)
-    alerts.evaluate_vitals(tx, session_id, stored)
     return stored
 
 
@@ -203,8 +200,6 @@ def history(db: Database, vitals_id: int) -> list[dict]:
 
 def amend(tx: Transaction, vitals_id: int, body: dict, *, zone: tzinfo) -> dict:
     """A corrected copy of a current record; the original stays, marked amended."""
-    from . import sessions
-
     original = get(tx.db, vitals_id)
     sessions.check_writable(tx.db, original["session_id"])
     if original["status"] != "current":
@@ -227,14 +222,11 @@ def amend(tx: Transaction, vitals_id: int, body: dict, *, zone: tzinfo) -> dict:
     tx.audit("vitals.amend", "vitals", record["id"], session_id=original["session_id"],
              before=original, after=record)
     tx.event("vitals.amended", original["session_id"], {"record": record, "supersedes": vitals_id})
-    alerts.evaluate_vitals(tx, original["session_id"], [record])
     return record
 
 
 def void(tx: Transaction, vitals_id: int, reason) -> dict:
     """Mark a record entered in error: kept and shown struck through, out of trends and scores."""
-    from . import sessions
-
     original = get(tx.db, vitals_id)
     sessions.check_writable(tx.db, original["session_id"])
     if original["status"] != "current":
@@ -246,7 +238,6 @@ def void(tx: Transaction, vitals_id: int, reason) -> dict:
     record = get(tx.db, vitals_id)
     tx.audit("vitals.void", "vitals", vitals_id, session_id=original["session_id"], before=original, after=record)
     tx.event("vitals.voided", original["session_id"], {"id": vitals_id, "reason": reason.strip()})
-    alerts.evaluate_vitals(tx, original["session_id"], [record])
     return record
 
 

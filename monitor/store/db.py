@@ -3,8 +3,9 @@
 Every connection gets WAL, synchronous=FULL, foreign keys and a busy timeout.
 Every change goes through `Store.write()`, which serialises writers in this
 process with a lock and across processes with BEGIN IMMEDIATE, records the
-audit entry and event-log rows in the same transaction, and only after COMMIT
-tells the listeners (the live stream) that new events exist.
+audit entry and event-log rows in the same transaction, hands the transaction
+to the `before_commit` hooks (the alert engine) once its writer is done, and
+only after COMMIT tells the listeners (the live stream) that new events exist.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from . import audit, events, migrations
 
 BUSY_TIMEOUT_MS = 10_000
 Clock = Callable[[], datetime]
+Hook = Callable[["Transaction"], None]
 
 
 def utc_now() -> datetime:
@@ -89,6 +91,7 @@ class Store:
         self.clock = clock
         self._local = threading.local()
         self._write_lock = threading.RLock()
+        self._hooks: list[Hook] = []
         self._listeners: list[Callable[[list[dict]], None]] = []
 
     @property
@@ -106,6 +109,11 @@ class Store:
     def now(self) -> datetime:
         return self.clock()
 
+    def before_commit(self, hook: Hook) -> None:
+        """Call `hook(tx)` at the end of every write, inside its transaction, before COMMIT (once per hook)."""
+        if hook not in self._hooks:
+            self._hooks.append(hook)
+
     def on_commit(self, listener: Callable[[list[dict]], None]) -> None:
         """Call `listener(events)` after every commit that appended events."""
         self._listeners.append(listener)
@@ -119,6 +127,8 @@ class Store:
             tx = Transaction(db, actor, self.now(), listened=bool(self._listeners))
             try:
                 yield tx
+                for hook in self._hooks:
+                    hook(tx)
                 db.execute("COMMIT")
             except BaseException:
                 if db.conn.in_transaction:

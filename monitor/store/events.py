@@ -27,7 +27,7 @@ def append(db: Database, type_: str, session_id: int | None, at: datetime, data:
     """Append one event inside the current transaction and return its envelope.
 
     `kept`: what the log stores when it is less than what this process's listeners are told: an
-    import's batch keeps the ids of its records, and `since` reads them back (see `with_records`).
+    import's batch keeps the ids of its records, and its readers read them back (`record.feed`).
     """
     assert type_ in TYPES, type_
     seq = next_seq(db)
@@ -47,7 +47,8 @@ def last_seq(db: Database) -> int:
 
 
 def since(db: Database, seq: int, *, session_id: int | None = None, limit: int = 1000) -> list[dict]:
-    """Events after `seq`, in order, optionally for one session."""
+    """Events after `seq`, in order, optionally for one session, as the log stores them: an import's
+    batch carries the range of its records' ids, not the records (`record.feed` fills them in)."""
     sql = "SELECT seq, type, session_id, at, data FROM events WHERE seq > ?"
     params: list = [seq]
     if session_id is not None:
@@ -55,24 +56,7 @@ def since(db: Database, seq: int, *, session_id: int | None = None, limit: int =
         params.append(session_id)
     sql += " ORDER BY seq LIMIT ?"
     params.append(limit)
-    found = [
+    return [
         {"seq": s, "type": t, "session_id": sid, "at": at, "data": orjson.loads(data)}
         for s, t, sid, at, data in db.execute(sql, params)
     ]
-    return with_records(db, found)
-
-
-def with_records(db: Database, found: list[dict]) -> list[dict]:
-    """Fill in the records of an import's batches, which the log keeps as a range of ids.
-
-    Imported vitals rows are insert-only and never change, so reading them back gives the records
-    exactly as they were stored (status `current`, as when the batch was published), and the log
-    does not hold every imported reading a second time.
-    """
-    from ..record.vitals import records_between  # here: the vitals module itself appends events
-
-    for event in found:
-        data = event["data"]
-        if event["type"] == "vitals.batch" and "records" not in data:
-            data["records"] = records_between(db, data["first_id"], data["last_id"])
-    return found

@@ -9,14 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ..errors import Conflict, NotFound
+from ..errors import NotFound
+from ..record import patients, sessions
+from ..record.rems import NOT_ESKETAMINE, submission
+from ..rules import alert_rules, instruments, rulesets
 from ..timeutil import iso, minutes_between, parse_stored
+from . import session_record
 
 
 @dataclass(frozen=True)
 class Checkpoint:
     """A BP the programme asks for: taken `start`..`end` minutes from the first dose."""
-
     key: str
     label: str
     start: float | None  # None: any time before `end`
@@ -99,16 +102,11 @@ def observation(first_dose: str | None, ready: str | None, discharged: str | Non
 
 DUE_DAYS = 7  # the form is due within 7 days of the session
 DEVICE_MG = 28  # one nasal spray device
-SUBMISSION_COLUMNS = ("submitted_at", "reference", "entered_at", "entered_by")
-NOT_ESKETAMINE = "the REMS Patient Monitoring Form is for esketamine sessions"
 
 
 def monitoring_form(db, session_id: int, now: datetime) -> dict:
     """Everything the Spravato REMS Patient Monitoring Form asks for one esketamine session."""
-    from ..rules import rulesets
-    from . import session_record as record
-
-    whole = record.session_record(db, session_id)
+    whole = session_record.session_record(db, session_id)
     if whole["drug"] != "esketamine":
         raise NotFound(f"session {session_id} is a {whole['drug']} session: {NOT_ESKETAMINE}")
     rules = rulesets.in_force(db)
@@ -173,7 +171,6 @@ def latest_values(vitals: list[dict], until: str) -> tuple[dict, str | None]:
 def acceptability(vitals: list[dict], until: str | None, baseline: dict | None, rules: dict) -> dict:
     """Were the vitals acceptable at a moment: none of the clinic's vitals alert rules (nor, before dosing,
     the high-baseline rule) fires on the latest values."""
-    from ..rules import alert_rules
 
     values, taken = latest_values(vitals, until) if until else ({}, None)
     if not values:
@@ -204,8 +201,6 @@ def described(effect: dict) -> str:
 
 def sedation(whole: dict) -> dict:
     """Sedation: a side effect so named, MOAA/S 3 or less, or consciousness other than Alert."""
-    from ..rules import instruments
-
     effects = effects_of(whole, "sedation")
     sedated = instruments.INSTRUMENTS["moaas"]["deep_sedation_max"] + 1
     current = [v for v in whole["vitals"] if v["status"] == "current"]
@@ -223,8 +218,6 @@ def sedation(whole: dict) -> dict:
 
 def dissociation(whole: dict) -> dict:
     """Dissociation: a side effect so named, or a CADSS total above 4 (marked dissociation)."""
-    from ..rules import instruments
-
     effects = effects_of(whole, "dissociation")
     marked = instruments.INSTRUMENTS["cadss"]["marked_dissociation_above"]
     totals = sorted((a["at"], a["total"]) for a in whole["assessments"] if a["instrument"] == "cadss")
@@ -252,37 +245,8 @@ def breathing(reading: dict) -> str:
     return f"{', '.join(shown)} at {reading['taken_at']}"
 
 
-def submission(db, session_id: int) -> dict | None:
-    row = db.execute("SELECT r.submitted_at, r.reference, r.entered_at, u.username FROM rems_submissions r"
-                     " LEFT JOIN users u ON u.id = r.entered_by WHERE r.session_id = ?", (session_id,)).fetchone()
-    return dict(zip(SUBMISSION_COLUMNS, row)) if row else None
-
-
-def mark_submitted(tx, session_id: int, submitted_at: datetime, reference: str | None) -> dict:
-    """Record that the session's form was sent to the REMS programme; once only (409 after)."""
-    from ..record import sessions
-
-    session = sessions.get(tx.db, session_id)
-    if session["drug"] != "esketamine":
-        raise NotFound(f"session {session_id} is a {session['drug']} session: {NOT_ESKETAMINE}")
-    if submission(tx.db, session_id) is not None:
-        raise Conflict("the REMS form of this session is already marked submitted")
-    if not sessions.timeline(sessions.transitions(tx.db, session_id)).get("infusing"):
-        raise Conflict("the session has no dose yet: the REMS form is filled in after dosing")
-    reference = (reference or "").strip() or None
-    tx.insert("rems_submissions", {"session_id": session_id, "submitted_at": iso(submitted_at),
-                                   "reference": reference, "entered_at": iso(tx.now),
-                                   "entered_by": tx.actor.user_id})
-    marked = submission(tx.db, session_id)
-    tx.audit("rems.submit", "session", session_id, session_id=session_id, after=marked)
-    tx.event("rems.submitted", session_id, {"session_id": session_id} | marked)
-    return marked
-
-
 def pending(db, now: datetime) -> list[dict]:
     """Esketamine sessions given a dose whose form is not marked submitted, the oldest due first."""
-    from ..record import patients, sessions
-
     ids = [row[0] for row in db.execute(
         "SELECT s.id FROM sessions s WHERE s.drug = 'esketamine'"
         " AND EXISTS (SELECT 1 FROM transitions t WHERE t.session_id = s.id AND t.to_state = 'infusing')"

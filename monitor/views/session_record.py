@@ -3,13 +3,12 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
+from ..alerts import engine as alerts
 from ..record import assessments, notes, patients, sessions, side_effects, vitals
 
 
 def session_record(db: Database, session_id: int) -> dict:
     """Patient, state, timeline, durations and every clinical entry of one session."""
-    from ..alerts import engine as alerts
-
     session = sessions.get(db, session_id)
     steps = sessions.transitions(db, session_id)
     record = session | {

@@ -11,9 +11,11 @@ from werkzeug.exceptions import HTTPException
 
 from .. import config as config_module
 from .. import logs
+from ..alerts import triggers
 from ..errors import ApiError
 from ..record import users
 from ..store.db import Store
+from . import api, auth, live, pages, security
 
 ROOT = Path(__file__).resolve().parents[2]
 HTTP_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
@@ -34,7 +36,7 @@ def create_app(config: config_module.Config | None = None, store: Store | None =
         WTF_CSRF_SSL_STRICT=config.tls,
         JSON_SORT_KEYS=False,
     )
-    store = store or Store(config.db_path, synchronous=config.synchronous)
+    store = triggers.listen(store or Store(config.db_path, synchronous=config.synchronous))
     store.migrate()
     app.extensions["monitor.config"] = config
     app.extensions["monitor.store"] = store
@@ -42,15 +44,12 @@ def create_app(config: config_module.Config | None = None, store: Store | None =
     app.extensions.setdefault("monitor.on_user_disabled", lambda user_id: None)
     app.logger.setLevel(logging.INFO)
 
-    from . import auth, live, pages, security
-    from .api import alerts, common, imports  # noqa: F401 (alerts and imports declare routes on api)
-
     users.dummy_hash()  # made now, so an unknown user's first login takes as long as a known one's
     security.init_app(app, config)
     auth.csrf.init_app(app)
     app.before_request(auth.load_user)
     app.register_blueprint(auth.blueprint)
-    app.register_blueprint(common.blueprint)
+    app.register_blueprint(api.blueprint)
     app.register_blueprint(pages.blueprint)
     live.init_app(app, store)
     register_errors(app)

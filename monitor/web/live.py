@@ -31,7 +31,7 @@ from flask_socketio import Namespace, SocketIO, join_room, leave_room
 from socketio import exceptions
 
 from ..alerts.scheduler import Scheduler
-from ..store import events
+from ..record import feed as events  # the log with each import batch's records filled in
 from ..store.db import Store
 from .auth import user_for_socket
 

@@ -85,7 +85,7 @@ def page(browser, live_server):
 
 def login(page, role: str, password: str | None = None) -> None:
     """Sign in through the login form as one of the live server's users."""
-    from ..servers import PASSWORDS
+    from ..helpers import PASSWORDS
 
     page.goto("/login")
     page.fill("input[name=username]", role)

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import requests
 
-from ..servers import LiveServer, running_server
+from ..helpers import LiveServer, running_server
 from .conftest import PageWatch, login
 
 CLINIC = ZoneInfo("Europe/London")  # the live server's MONITOR_TIMEZONE

@@ -14,7 +14,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from ..servers import LiveServer, running_server
+from ..helpers import LiveServer, running_server
 from .conftest import axe_violations, login
 
 NUMBERS = itertools.count(1)

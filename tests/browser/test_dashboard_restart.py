@@ -8,7 +8,7 @@ import requests
 from playwright.sync_api import expect
 
 from monitor.record import users, vitals
-from monitor.store.db import Store
+from tests.helpers import open_store
 
 from .conftest import login
 
@@ -37,7 +37,7 @@ def test_after_a_restart_the_page_shows_the_banner_recovers_by_itself_and_shows_
     expect(banner.locator("time")).to_have_text(re.compile(r"^\d\d:\d\d:\d\d$"))
     expect(page.locator("#dashboard")).to_have_class(re.compile(r"\bstale\b"))
 
-    saved_while_down = Store(live_server.db)  # another process writes while this server is down
+    saved_while_down = open_store(live_server.db)  # another process writes while this server is down
     nurse = users.actor_for(users.by_name(saved_while_down.db, "nurse"))
     with saved_while_down.write(nurse) as tx:
         vitals.record(tx, session_id, [{"hr": 104, "sbp": 162, "dbp": 99}], zone=timezone.utc)

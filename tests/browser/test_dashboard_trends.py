@@ -7,7 +7,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from ..servers import running_server
+from ..helpers import running_server
 from .conftest import login
 
 

@@ -6,7 +6,7 @@ import subprocess
 import pytest
 
 from monitor.config import Config, from_env, problems_for_production
-from tests.servers import BIN, ROOT, free_port
+from tests.helpers import BIN, ROOT, free_port
 
 GOOD_SECRET = "Zq7-vR2pL9xW4mK8nB3cJ6hT1yF5dG0sA_eU"
 

@@ -16,9 +16,8 @@ import requests
 
 from monitor.config import Config
 from monitor.store import audit
-from monitor.store.db import Store
 from monitor.web.app import create_app
-from tests.servers import BIN, ROOT, LiveServer
+from tests.helpers import BIN, ROOT, LiveServer, open_store
 
 SEEDS = (11, 23, 37, 41)
 CLIENTS = 4
@@ -92,7 +91,7 @@ class Writers:
 def assert_sound(db_file: Path) -> dict:
     """integrity_check ok, the audit chain verifies, seq has no gap; returns the stored vitals by id
     and the last seq."""
-    store = Store(db_file)
+    store = open_store(db_file)
     try:
         db = store.db
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

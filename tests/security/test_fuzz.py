@@ -22,9 +22,10 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from monitor.record import users
-from monitor.store.db import SYSTEM, Store
+from monitor.store.db import SYSTEM
 from monitor.web.app import create_app
 from tests.conftest import ZONE
+from tests.helpers import open_store
 
 EXAMPLES_PER_OPERATION = 20
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
@@ -37,7 +38,7 @@ def fuzz_store(tmp_path_factory, template_db):
     """A database of its own with a seeded session, so some generated ids land on real records."""
     path = tmp_path_factory.mktemp("fuzz") / "sessions.db"
     shutil.copyfile(template_db[0], path)
-    store = Store(path)
+    store = open_store(path)
     store.migrate()
     yield store
     store.close()

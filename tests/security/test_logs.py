@@ -100,7 +100,7 @@ def exercise_everything(server) -> int:
 
 @pytest.fixture(scope="module")
 def server_output(tmp_path_factory, template_db):
-    from tests.servers import LiveServer
+    from tests.helpers import LiveServer
 
     directory = tmp_path_factory.mktemp("logs")
     shutil.copyfile(template_db[0], directory / "sessions.db")

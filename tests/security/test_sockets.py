@@ -14,8 +14,8 @@ import requests
 import socketio
 
 from monitor.record import users
-from monitor.store.db import SYSTEM, Store
-from tests.servers import PASSWORDS, LiveServer
+from monitor.store.db import SYSTEM
+from tests.helpers import PASSWORDS, LiveServer, open_store
 
 from .conftest import sign_in
 
@@ -139,7 +139,7 @@ def server(tmp_path_factory, template_db):
     shutil.copyfile(template_db[0], directory / "sessions.db")
     server = LiveServer(directory)
     server.tokens = dict(template_db[1])
-    store = Store(server.db)
+    store = open_store(server.db)
     with store.write(SYSTEM) as tx:
         server.tokens["locum"] = users.create_token(tx, users.add(tx, "locum", "nurse", "locum-password-1"))
     store.close()

@@ -12,7 +12,7 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.version import Version
 
-from tests.servers import ROOT, free_port
+from tests.helpers import ROOT, free_port
 
 spec = importlib.util.spec_from_file_location("audit_dependencies", ROOT / "scripts" / "audit_dependencies.py")
 audit_dependencies = importlib.util.module_from_spec(spec)

@@ -1,6 +1,4 @@
-"""Records in and out (CONTRACT.md §2): file imports, CSV and FHIR exports, the esketamine REMS form.
-
-Thin doors: `imports`, `exports` and `rems` do the work. An import's progress is kept in this
+"""File imports (CONTRACT.md §2): a thin door to `interop.imports`. An import's progress is kept in this
 process for the page to poll while its upload is being stored.
 """
 from __future__ import annotations
@@ -9,15 +7,13 @@ import re
 import threading
 import time
 
-from flask import Response, current_app, g, jsonify, request
+from flask import current_app, g, jsonify, request
 
 from ...errors import BadRequest, NotFound
-from ...interop import exports, imports
+from ...interop import imports
 from ...record import users
-from ...timeutil import clinical_time
-from ...views import rems
 from . import schemas as s
-from .common import RECORDERS, api, audited_read, int_arg, store, writing, zone
+from .common import RECORDERS, api, store, zone
 
 FORM_FIELDS = ("file", "format", "dry_run", "skip_invalid", "confirm", "align_start", "progress_id")
 PROGRESS_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
@@ -52,11 +48,6 @@ IMPORT_FORM = {
     }}
 PROGRESS = s.strict({"stage": {"enum": ["reading", "checking", "storing", "done", "failed"]}, "done": s.INT,
                      "total": s.INT}, ("stage", "done", "total"))
-REMS_FORM = {"type": "object", "required": ["session_id", "dose", "blood_pressure", "total_monitored_minutes",
-                                            "ready_to_leave_minutes", "due_date", "submission"]}
-SUBMITTED_IN = s.strict({"submitted_at": s.nullable(s.TIME),
-                         "reference": s.nullable({"type": "string", "maxLength": 100})})
-CSV_DESCRIPTION = "CSV columns: " + "; ".join(f"{name} ({meaning})" for name, meaning in exports.CSV_COLUMNS)
 
 
 # Import
@@ -156,52 +147,6 @@ def import_progress():
     return jsonify(found)
 
 
-# Export
-
-@api.operation("/sessions/<int:session_id>/export", "GET", summary="Export a session: CSV of its vitals, or a "
-               "FHIR R4 Bundle (application/fhir+json)", response={"type": "string", "description": CSV_DESCRIPTION},
-               content_type="text/csv", query={"format": {"enum": ["csv", "fhir"]}}, errors=(400, 404))
-def export_session(session_id):
-    chosen = request.args.get("format", "csv")
-    if chosen not in exports.FORMATS:
-        raise BadRequest("format must be csv or fhir", {"format": "must be csv or fhir"})
-    text, media_type = exports.export(store().db, session_id, chosen, store().now())
-    with writing() as tx:
-        tx.audit("export", "session", session_id, session_id=session_id, after={"format": chosen})
-    extension = "csv" if chosen == "csv" else "fhir.json"
-    return Response(text, mimetype=media_type.split(";")[0], headers={
-        "Content-Disposition": f'attachment; filename="session-{session_id}.{extension}"'})
-
-
-api.paths["/api/sessions/{session_id}/export"]["get"]["responses"]["200"]["content"]["application/fhir+json"] = {
-    "schema": {"type": "object", "description": "a FHIR R4 Bundle of type collection"}}
 api.paths["/api/sessions/{session_id}/imports"]["post"]["responses"]["200"] = {
     "description": "dry run: the report with a preview; nothing stored",
     "content": {"application/json": {"schema": REPORT}}}
-
-
-# The esketamine REMS Patient Monitoring Form
-
-@api.operation("/sessions/<int:session_id>/rems", "GET", summary="The REMS Patient Monitoring Form of an "
-               "esketamine session", response=REMS_FORM, errors=(404,))
-def get_rems_form(session_id):
-    form = rems.monitoring_form(store().db, session_id, store().now())
-    audited_read("rems_form", session_id, session_id)
-    return jsonify(form)
-
-
-@api.operation("/sessions/<int:session_id>/rems/submitted", "POST", summary="Mark the session's REMS form "
-               "submitted (once)", body=SUBMITTED_IN, response=REMS_FORM, errors=(404, 409))
-def mark_rems_submitted(session_id, body):
-    with writing() as tx:
-        at = clinical_time(body.get("submitted_at"), "submitted_at", zone(), tx.now)
-        rems.mark_submitted(tx, session_id, at, body.get("reference"))
-    return jsonify(rems.monitoring_form(store().db, session_id, store().now()))
-
-
-@api.operation("/rems", "GET", summary="Esketamine sessions whose REMS form is not yet marked submitted",
-               response=s.list_of("sessions", {"type": "object"}), query={"limit": {"type": "integer", "minimum": 1}},
-               errors=(400,))
-def list_rems_pending():
-    limit = int_arg("limit", 500, 1, 5000)
-    return jsonify({"sessions": rems.pending(store().db, store().now())[:limit]})

@@ -1,4 +1,4 @@
-"""A real `monitor serve` process on a free port, with a user of each role and their tokens."""
+"""What the tests share: stores that the alert engine hears, the real server on a free port, calling its API."""
 from __future__ import annotations
 
 import json
@@ -11,9 +11,17 @@ import time
 import urllib.request
 from pathlib import Path
 
+from monitor.alerts import triggers
+from monitor.store.db import Store
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 PASSWORDS = {"nurse": "nurse-password-1", "clinician": "clinician-password-1", "admin": "admin-password-1"}
+
+
+def open_store(path, **options) -> Store:
+    """A store for writing, as the composition roots build one: the alert engine hears its writes."""
+    return triggers.listen(Store(path, **options))
 
 
 def free_port() -> int:

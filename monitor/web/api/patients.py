@@ -1,0 +1,32 @@
+"""Patients: add, search, and one patient with their treatment series."""
+from __future__ import annotations
+
+from flask import jsonify, request
+
+from ...record import patients
+from ...views import session_record
+from . import schemas as s
+from .common import RECORDERS, api, audited_read, store, writing
+
+
+@api.operation("/patients", "POST", summary="Add a patient", roles=RECORDERS + ("admin",),
+               body=s.PATIENT_IN, response=s.ref("Patient"), status=201, errors=(409,))
+def create_patient(body):
+    with writing() as tx:
+        patient = patients.create(tx, body)
+    return jsonify(patient), 201
+
+
+@api.operation("/patients", "GET", summary="Search patients by MRN or name", response=s.list_of(
+    "patients", s.ref("Patient")), query={"q": {"type": "string"}})
+def search_patients():
+    return jsonify({"patients": patients.search(store().db, request.args.get("q", ""))})
+
+
+@api.operation("/patients/<int:patient_id>", "GET", summary="One patient with their treatment series",
+               response={"allOf": [s.ref("Patient"), {"type": "object", "required": ["sessions"]}]},
+               errors=(404,))
+def get_patient(patient_id):
+    series = session_record.treatment_series(store().db, patient_id)
+    audited_read("patient", patient_id)
+    return jsonify(series)

@@ -1,0 +1,64 @@
+"""Sessions: schedule, list, the whole record, state changes, signing and addenda."""
+from __future__ import annotations
+
+from flask import g, jsonify, request
+
+from ...errors import ValidationFailed
+from ...record import notes, sessions, users
+from ...timeutil import clinical_time
+from ...views import session_record
+from . import schemas as s
+from .common import RECORDERS, api, audited_read, store, writing, zone
+
+
+@api.operation("/sessions", "POST", summary="Schedule a session", roles=RECORDERS, body=s.SESSION_IN,
+               response=s.ref("Session"), status=201)
+def create_session(body):
+    with writing() as tx:
+        session = sessions.create(tx, body)
+    return jsonify(session), 201
+
+
+@api.operation("/sessions", "GET", summary="List sessions (active = not discharged and not aborted)",
+               response=s.list_of("sessions", s.ref("Session")), query={"state": {"type": "string"}},
+               errors=(422,))
+def list_sessions():
+    db = store().db
+    ids = sessions.list_ids(db, request.args.get("state", "active"))
+    return jsonify({"sessions": [session_record.session_summary(db, i) for i in ids]})
+
+
+@api.operation("/sessions/<int:session_id>", "GET", summary="The whole record of a session",
+               response=s.ref("SessionRecord"), errors=(404,))
+def get_session(session_id):
+    whole = session_record.session_record(store().db, session_id)
+    audited_read("session", session_id, session_id)
+    return jsonify(whole)
+
+
+@api.operation("/sessions/<int:session_id>/transitions", "POST", summary="Change the session's state",
+               roles=RECORDERS, body=s.TRANSITION_IN, response=s.ref("Session"), errors=(404, 409))
+def transition(session_id, body):
+    with writing() as tx:
+        at = clinical_time(body.get("at"), "at", zone(), tx.now)
+        session = sessions.transition(tx, session_id, body["to"], at, reason=body.get("reason"),
+                                      confirm=body.get("confirm", False), override=body.get("override", False))
+    return jsonify(session)
+
+
+@api.operation("/sessions/<int:session_id>/sign", "POST", summary="Sign and lock the record (clinician)",
+               roles=("clinician",), body=s.SIGN_IN, response=s.ref("Session"), errors=(404, 409))
+def sign_session(session_id, body):
+    if users.check_password(store().db, g.user["username"], body["password"]) is None:
+        raise ValidationFailed("the password is not right", {"password": "is not right"})
+    with writing() as tx:
+        signed = sessions.sign(tx, session_id, body["meaning"])
+    return jsonify(signed)
+
+
+@api.operation("/sessions/<int:session_id>/addenda", "POST", summary="Add an addendum (allowed after signing)",
+               roles=RECORDERS, body=s.ADDENDUM_IN, response={"type": "object"}, status=201, errors=(404,))
+def add_addendum(session_id, body):
+    with writing() as tx:
+        note = notes.add_addendum(tx, session_id, body["text"])
+    return jsonify(note), 201
