@@ -32,8 +32,11 @@ run: setup
 	@echo "Serving on http://$${MONITOR_HOST:-127.0.0.1}:$${MONITOR_PORT:-5000}"
 	$(BIN)/monitor serve
 
+# lint-imports first: an upward import or an import cycle fails the suite before any test runs.
+# Two workers (pytest-xdist), one per core: each has its own temporary files, servers and browser.
 test: setup audit
-	$(BIN)/python -m pytest -q
+	$(BIN)/lint-imports --no-logo
+	$(BIN)/python -m pytest -q -n 2
 
 # Known vulnerabilities in the installed packages (pip-audit; exceptions in docs/SECURITY.md).
 audit: setup
@@ -41,6 +44,7 @@ audit: setup
 
 lint: setup
 	$(BIN)/ruff check monitor tests bench
+	$(BIN)/lint-imports --no-logo
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor .stamp-*

@@ -1,28 +1,95 @@
-"""What the tests share: stores that the alert engine hears, the real server on a free port, calling its API."""
+"""What the tests share: stores the alert engine hears, the real server on a free port and its API,
+signing in, waiting, and proving that a refused request wrote nothing.
+
+Everything a test makes (database, server, port, log) lives under its own tmp_path or a free port,
+so the suite runs on several pytest-xdist workers at once.
+"""
 from __future__ import annotations
 
-import json
+import itertools
 import os
+import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
-import urllib.request
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import requests
+import sqlite_utils
 
 from monitor.alerts import triggers
 from monitor.store.db import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
+# The real sample files of ../shared/data (see its SOURCES.md), copied byte for byte so that a
+# clone tests on its own; tests/interop/test_samples_copy.py checks the copy against ../shared/data.
+SAMPLES = ROOT / "tests" / "samples"
 PASSWORDS = {"nurse": "nurse-password-1", "clinician": "clinician-password-1", "admin": "admin-password-1"}
+ZONE = ZoneInfo("Europe/London")  # the clinic's zone in every test app and server (MONITOR_TIMEZONE)
+CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+CSRF_META = re.compile(r'name="csrf-token" content="([^"]+)"')
 
+
+# The database
 
 def open_store(path, **options) -> Store:
     """A store for writing, as the composition roots build one: the alert engine hears its writes."""
     return triggers.listen(Store(path, **options))
 
+
+class FakeClock:
+    """A clock the test moves by hand; starts at the real time so clinical times are not 'future'."""
+
+    def __init__(self, moment: datetime | None = None):
+        self.moment = moment or datetime.now(timezone.utc)
+        self.frozen = moment is not None
+
+    def __call__(self) -> datetime:
+        return self.moment if self.frozen else datetime.now(timezone.utc)
+
+    def set(self, moment: datetime) -> None:
+        self.moment, self.frozen = moment, True
+
+    def advance(self, **delta) -> None:
+        self.set(self() + timedelta(**delta))
+
+
+def counts(db_path) -> dict:
+    """Row counts of every table and the last seq: to prove a refused request wrote nothing."""
+    db = sqlite_utils.Database(db_path)
+    try:
+        tables = {t: db[t].count for t in db.table_names()}
+        tables["last_seq"] = db.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]
+        return tables
+    finally:
+        db.close()
+
+
+def monitor(env: dict, *args: str) -> subprocess.CompletedProcess:
+    """Run a `monitor` command as a person does: its own process, output captured."""
+    return subprocess.run([str(BIN / "monitor"), *args], env=env, capture_output=True, text=True, cwd=ROOT)
+
+
+# Waiting
+
+def wait_until(predicate, seconds: float = 5.0, every: float = 0.02) -> bool:
+    """Whether `predicate()` came true within `seconds` (checked every `every` seconds)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(every)
+    return False
+
+
+# The real server
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -53,11 +120,6 @@ class LiveServer:
             raise RuntimeError(f"monitor {' '.join(args)} failed: {result.stderr}")
         return result.stdout
 
-    def add_users(self) -> None:
-        for role, password in PASSWORDS.items():
-            self.cli("user", "add", role, "--role", role, "--password-stdin", stdin=password + "\n")
-            self.tokens[role] = self.cli("token", "create", role).strip()
-
     def start(self) -> None:
         self.process = subprocess.Popen([str(BIN / "monitor"), "serve", "--threads", "64"], env=self.env, cwd=ROOT,
                                         stdout=open(self.log, "ab"), stderr=subprocess.STDOUT,
@@ -67,9 +129,9 @@ class LiveServer:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited: {self.log.read_text()[-2000:]}")
             try:
-                urllib.request.urlopen(self.url + "/healthz", timeout=1)
+                requests.get(self.url + "/healthz", timeout=1)
                 return
-            except Exception:
+            except requests.RequestException:
                 time.sleep(0.05)
         raise RuntimeError("server did not answer /healthz")
 
@@ -92,23 +154,215 @@ class LiveServer:
         self.start()
 
 
-def running_server(directory: Path):
-    """Yield a started server with the three users (for module-scoped fixtures), then stop it."""
-    server = LiveServer(directory)
-    server.cli("init-db")
-    server.add_users()
-    server.start()
+def server_on(template: tuple[Path, dict], directory: Path, extra_env: dict | None = None) -> LiveServer:
+    """A server (not started) on a copy of the suite's template database: its nurse, clinician, admin and tokens."""
+    shutil.copyfile(template[0], directory / "sessions.db")
+    server = LiveServer(directory, extra_env)
+    server.tokens = dict(template[1])
+    return server
+
+
+def call(server: LiveServer, method: str, path: str, body=None, role: str = "nurse", expect: int | None = None):
+    """Call the real server's API with a user's token and return the JSON answer; the status must be a
+    success, or `expect` when given."""
+    response = requests.request(method, server.url + path, json=body, timeout=10,
+                                headers={"Authorization": f"Bearer {server.tokens[role]}"})
+    if expect is None:
+        assert response.status_code < 300, (method, path, response.status_code, response.text)
+    else:
+        assert response.status_code == expect, (method, path, response.status_code, response.text)
+    return response.json()
+
+
+NUMBERS = itertools.count(1)
+
+
+class LiveApi:
+    """The real server's API as the test users, for setting the scene and checking the record."""
+
+    def __init__(self, server: LiveServer):
+        self.server = server
+
+    def call(self, method: str, path: str, body=None, role: str = "nurse", expect: int | None = None):
+        return call(self.server, method, path, body, role=role, expect=expect)
+
+    def get(self, path: str, role: str = "nurse"):
+        return self.call("GET", path, role=role, expect=200)
+
+    def post(self, path: str, body=None, role: str = "nurse", expect: int | None = None):
+        return self.call("POST", path, body, role=role, expect=expect)
+
+    def patient(self, **fields) -> dict:
+        number = next(NUMBERS)
+        body = {"mrn": f"MRN-T{number:04d}", "family_name": "Okafor", "given_name": "Grace",
+                "birth_date": "1979-03-14", "weight_kg": 68} | fields
+        return self.post("/api/patients", body, expect=201)
+
+    def session(self, **fields) -> dict:
+        patient = fields.pop("patient_id", None) or self.patient()["id"]
+        body = {"patient_id": patient, "chair": "3", "drug": "ketamine", "route": "iv", "dose_mg_per_kg": 0.5,
+                "planned_minutes": 40} | fields
+        return self.post("/api/sessions", body, expect=201)
+
+    def to(self, session_id: int, state: str, at: datetime | None = None, role: str = "nurse", **fields) -> dict:
+        body = {"to": state} | ({"at": at.isoformat()} if at else {}) | fields
+        return self.post(f"/api/sessions/{session_id}/transitions", body, role=role, expect=200)
+
+    def vitals(self, session_id: int, body: dict) -> dict:
+        return self.post(f"/api/sessions/{session_id}/vitals", body, expect=201)
+
+    def record(self, session_id: int) -> dict:
+        return self.get(f"/api/sessions/{session_id}")
+
+
+# The app in-process (Flask's test client)
+
+class ApiClient:
+    """Calls the in-process app's API as one of the test users."""
+
+    def __init__(self, client, tokens):
+        self.client, self.tokens = client, tokens
+        self.numbers = itertools.count(1000)
+
+    def _headers(self, role, headers=None):
+        out = dict(headers or {})
+        if role:
+            out["Authorization"] = f"Bearer {self.tokens[role]}"
+        return out
+
+    def get(self, path, role="nurse", **kwargs):
+        return self.client.get(path, headers=self._headers(role, kwargs.pop("headers", None)), **kwargs)
+
+    def post(self, path, json=None, role="nurse", **kwargs):
+        return self.client.post(path, json=json, headers=self._headers(role, kwargs.pop("headers", None)), **kwargs)
+
+    def put(self, path, json=None, role="clinician", **kwargs):
+        return self.client.put(path, json=json, headers=self._headers(role, kwargs.pop("headers", None)), **kwargs)
+
+    def patient(self, mrn="MRN-1", **fields):
+        body = {"mrn": mrn, "family_name": "Okafor", "given_name": "Grace", "birth_date": "1979-03-14",
+                "weight_kg": 68} | fields
+        response = self.post("/api/patients", body)
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()
+
+    def session(self, patient_id=None, **fields):
+        if patient_id is None:
+            patient_id = self.patient(mrn=f"MRN-{next(self.numbers)}")["id"]
+        body = {"patient_id": patient_id, "chair": "1", "drug": "ketamine", "route": "iv",
+                "dose_mg_per_kg": 0.5, "planned_minutes": 40} | fields
+        response = self.post("/api/sessions", body)
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()
+
+    def transition(self, session_id, to, **fields):
+        return self.post(f"/api/sessions/{session_id}/transitions", {"to": to} | fields)
+
+    def vitals(self, session_id, body, **kwargs):
+        return self.post(f"/api/sessions/{session_id}/vitals", body, **kwargs)
+
+
+# Signing in through the login form
+
+def csrf_token(client, path: str = "/login") -> str:
+    """The CSRF token a page hands the browser (the login form field or the meta tag)."""
+    html = client.get(path).get_data(as_text=True)
+    found = CSRF_FIELD.search(html) or CSRF_META.search(html)
+    assert found, f"no CSRF token on {path}"
+    return found.group(1)
+
+
+def sign_in(client, username: str, password: str | None = None):
+    """Post the login form with a Flask test client, as a browser would; returns the response."""
+    password = PASSWORDS.get(username, "") if password is None else password
+    return client.post("/login", data={"username": username, "password": password,
+                                       "csrf_token": csrf_token(client)})
+
+
+SIGNED_IN: dict[tuple[str, str], list] = {}
+
+
+def sign_in_page(page, role: str, password: str | None = None, *, fresh: bool = True) -> None:
+    """Sign a browser page in through the login form. `fresh=False` reuses that login's cookie after the
+    first time (for tests about the page behind the login, not the sign-in itself)."""
+    key = (page.watch.base_url, role)
+    if not fresh and password is None and key in SIGNED_IN:
+        page.context.add_cookies(SIGNED_IN[key])
+        return
+    page.goto("/login")
+    page.fill("input[name=username]", role)
+    page.fill("input[name=password]", password or PASSWORDS[role])
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda url: "/login" not in url)
+    if not fresh and password is None:  # only a login kept for reuse: a fresh one may be signed out later
+        SIGNED_IN[key] = page.context.cookies()
+
+
+# Pages in a real browser
+
+class PageWatch:
+    """What a page did wrong: console errors, page errors and requests that left the app."""
+
+    def __init__(self, base_url: str):
+        self.base_url = base_url
+        self.console_errors: list[str] = []
+        self.outside: list[str] = []
+
+    def attach(self, context, page) -> None:
+        page.on("console", lambda m: self.console_errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: self.console_errors.append(str(e)))
+
+        def guard(route):
+            url = route.request.url
+            if url.startswith(self.base_url) or url.startswith(("data:", "blob:", "about:")):
+                route.continue_()
+            else:
+                self.outside.append(url)
+                route.abort()
+
+        context.route("**/*", guard)
+
+    def check(self) -> None:
+        """Fail on a request that left the app or a console error (a refused connection aside)."""
+        allowed = [e for e in self.console_errors if "ERR_CONNECTION_REFUSED" not in e
+                   and "Failed to load resource" not in e and "WebSocket" not in e]
+        assert not self.outside, f"requests left the app: {self.outside}"
+        assert not allowed, f"console errors: {allowed}"
+
+
+@contextmanager
+def watched_page(browser, server: LiveServer, width: int = 1280, height: int = 900, timeout_ms: int | None = 10_000):
+    """A fresh browser context on the server; fails on console errors and on requests leaving the app."""
+    context = browser.new_context(base_url=server.url, viewport={"width": width, "height": height})
+    page = context.new_page()
+    watch = PageWatch(server.url)
+    watch.attach(context, page)
+    page.watch = watch
+    if timeout_ms is not None:
+        page.set_default_timeout(timeout_ms)
     try:
-        yield server
+        yield page
     finally:
-        server.stop()
+        context.close()
+    watch.check()
 
 
-def call(server: LiveServer, method: str, path: str, body=None, role: str = "nurse"):
-    """Call the real server's API with a user's token; the JSON answer (an error raises)."""
-    request = urllib.request.Request(server.url + path, method=method,
-                                     data=None if body is None else json.dumps(body).encode(),
-                                     headers={"Authorization": f"Bearer {server.tokens[role]}",
-                                              "Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read())
+def axe_violations(page, impacts=("serious", "critical")) -> list[dict]:
+    """Run axe-core (served by the app) in the page; return the violations of the given impacts."""
+    page.add_script_tag(url="/static/vendor/axe.min.js")
+    result = page.evaluate("async () => await axe.run(document)")
+    return [v for v in result["violations"] if v["impact"] in impacts]
+
+
+def minute_now() -> datetime:
+    """Now on the clinic's clock, to the whole minute (times typed in the pages have no seconds)."""
+    return datetime.now(ZONE).replace(second=0, microsecond=0)
+
+
+def typed(moment: datetime) -> str:
+    """A moment as a nurse types it: YYYY-MM-DD HH:MM clinic time."""
+    return moment.astimezone(ZONE).strftime("%Y-%m-%d %H:%M")
+
+
+def ago(minutes: float, base: datetime | None = None) -> datetime:
+    return (base or minute_now()) - timedelta(minutes=minutes)

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import axe_violations
-from .support import LiveApi, ago, minute_now, sign_in, watched_page
+from tests.helpers import LiveApi, ago, axe_violations, minute_now, sign_in_page, watched_page
 
 TABLET = (768, 1024)
 
 
 @pytest.fixture(scope="module")
-def scene(server):
+def scene(live_server):
     """An esketamine session in recovery with something in every panel, and a finished ketamine one."""
-    api = LiveApi(server)
+    api = LiveApi(live_server)
     t = minute_now()
     patient = api.patient()
     done = api.session(patient_id=patient["id"], series_number=1)
@@ -61,9 +60,10 @@ UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea')]
 
 
 @pytest.mark.parametrize(("role", "path"), PAGES)
-def test_each_page_is_usable_on_a_tablet_with_no_serious_accessibility_violations(browser, server, scene, role, path):
-    with watched_page(browser, server, *TABLET) as page:
-        sign_in(page, role)
+def test_each_page_is_usable_on_a_tablet_with_no_serious_accessibility_violations(browser, live_server, scene, role,
+                                                                                  path):
+    with watched_page(browser, live_server, *TABLET) as page:
+        sign_in_page(page, role, fresh=False)
         page.goto(path.format(**scene))
         page.wait_for_load_state("networkidle")
         for details in page.locator("details").all():
@@ -73,9 +73,9 @@ def test_each_page_is_usable_on_a_tablet_with_no_serious_accessibility_violation
         assert page.evaluate("document.documentElement.scrollWidth") <= TABLET[0]
 
 
-def test_the_bedside_dialogs_and_prompts_pass_axe_too(browser, server, scene):
-    with watched_page(browser, server, *TABLET) as page:
-        sign_in(page, "nurse")
+def test_the_bedside_dialogs_and_prompts_pass_axe_too(browser, live_server, scene):
+    with watched_page(browser, live_server, *TABLET) as page:
+        sign_in_page(page, "nurse", fresh=False)
         page.goto(f"/sessions/{scene['session']}")
         page.locator("[data-amend]").first.click()
         assert axe_violations(page) == []
@@ -91,9 +91,9 @@ FOCUS_STYLE = """() => { const s = getComputedStyle(document.activeElement);
   return [document.activeElement.tagName, s.outlineStyle, parseFloat(s.outlineWidth)]; }"""
 
 
-def test_the_keyboard_focus_is_visible_on_every_stop_of_the_bedside_page(browser, server, scene):
-    with watched_page(browser, server, *TABLET) as page:
-        sign_in(page, "nurse")
+def test_the_keyboard_focus_is_visible_on_every_stop_of_the_bedside_page(browser, live_server, scene):
+    with watched_page(browser, live_server, *TABLET) as page:
+        sign_in_page(page, "nurse", fresh=False)
         page.goto(f"/sessions/{scene['session']}")
         seen = []
         for _ in range(60):

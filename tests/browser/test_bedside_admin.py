@@ -3,13 +3,12 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from .conftest import login
-from .support import LiveApi, sign_in, watched_page
+from tests.helpers import LiveApi, sign_in_page, watched_page
 
 
-def test_an_admin_adds_a_nurse_then_disables_and_enables_the_account(browser, server):
-    with watched_page(browser, server) as page:
-        sign_in(page, "admin")
+def test_an_admin_adds_a_nurse_then_disables_and_enables_the_account(browser, live_server):
+    with watched_page(browser, live_server) as page:
+        sign_in_page(page, "admin", fresh=False)
         page.goto("/admin")
         form = page.locator("#user-form")
         form.get_by_label("User name").fill("nurse2")
@@ -27,27 +26,27 @@ def test_an_admin_adds_a_nurse_then_disables_and_enables_the_account(browser, se
 
         row.get_by_role("button", name="Disable nurse2").click()
         expect(page.locator("table.users tbody tr", has_text="nurse2")).to_contain_text("disabled")
-    with watched_page(browser, server) as page:
+    with watched_page(browser, live_server) as page:
         page.goto("/login")
         page.get_by_label("User name").fill("nurse2")
         page.get_by_label("Password").fill("nurse2-password-1")
         page.get_by_role("button", name="Sign in").click()
         expect(page.get_by_role("alert")).to_have_text("Unknown user or wrong password.")
 
-    with watched_page(browser, server) as page:
-        sign_in(page, "admin")
+    with watched_page(browser, live_server) as page:
+        sign_in_page(page, "admin", fresh=False)
         page.goto("/admin")
         page.get_by_role("button", name="Enable nurse2").click()
         expect(page.locator("table.users tbody tr", has_text="nurse2")).to_contain_text("active")
-    with watched_page(browser, server) as page:
-        login(page, "nurse2", "nurse2-password-1")
+    with watched_page(browser, live_server) as page:
+        sign_in_page(page, "nurse2", "nurse2-password-1")
         expect(page.get_by_text("nurse2 (nurse)")).to_be_visible()
 
 
-def test_a_clinician_changes_a_threshold_with_a_reason_and_the_version_is_kept(browser, server):
-    api = LiveApi(server)
-    with watched_page(browser, server) as page:
-        sign_in(page, "clinician")
+def test_a_clinician_changes_a_threshold_with_a_reason_and_the_version_is_kept(browser, live_server):
+    api = LiveApi(live_server)
+    with watched_page(browser, live_server) as page:
+        sign_in_page(page, "clinician", fresh=False)
         page.goto("/admin")
         expect(page.locator("table.users")).to_have_count(0)
         form = page.locator("#rules-form")

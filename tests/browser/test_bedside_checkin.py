@@ -6,16 +6,16 @@ import re
 
 from playwright.sync_api import expect
 
-from .support import LiveApi, ago, minute_now, sign_in, watched_page
+from tests.helpers import LiveApi, ago, minute_now, sign_in_page, watched_page
 
 
-def test_a_returning_patient_is_found_and_a_high_baseline_start_needs_confirming(browser, server):
-    api = LiveApi(server)
+def test_a_returning_patient_is_found_and_a_high_baseline_start_needs_confirming(browser, live_server):
+    api = LiveApi(live_server)
     patient = api.patient(mrn="MRN-R0042", family_name="Tanaka", given_name="Hiro", weight_kg=74)
     first = api.session(patient_id=patient["id"], series_number=1)
     api.to(first["id"], "aborted", reason="patient unwell on arrival")
-    with watched_page(browser, server) as page:
-        sign_in(page, "nurse")
+    with watched_page(browser, live_server) as page:
+        sign_in_page(page, "nurse", fresh=False)
         page.goto("/sessions/new")
         page.get_by_label("Find a patient by MRN or name").fill("tanaka")
         page.get_by_role("button", name="Choose Tanaka, Hiro · MRN-R0042 · born 1979-03-14").click()
@@ -62,9 +62,9 @@ def test_a_returning_patient_is_found_and_a_high_baseline_start_needs_confirming
         ("escalation", "Supervisor called to chair 4: BP rising, patient anxious")]
 
 
-def test_an_esketamine_check_in_asks_for_the_lot_and_shows_the_devices(browser, server):
-    with watched_page(browser, server) as page:
-        sign_in(page, "nurse")
+def test_an_esketamine_check_in_asks_for_the_lot_and_shows_the_devices(browser, live_server):
+    with watched_page(browser, live_server) as page:
+        sign_in_page(page, "nurse", fresh=False)
         page.goto("/sessions/new")
         expect(page.get_by_label("Lot number")).to_be_hidden()
         page.get_by_label("Drug").select_option("esketamine")
@@ -74,13 +74,13 @@ def test_an_esketamine_check_in_asks_for_the_lot_and_shows_the_devices(browser, 
         expect(page.locator("#rate")).to_have_text("Nasal spray: 84 mg, 3 devices of 28 mg")
 
 
-def test_a_change_made_on_another_device_appears_without_a_reload(browser, server):
-    api = LiveApi(server)
+def test_a_change_made_on_another_device_appears_without_a_reload(browser, live_server):
+    api = LiveApi(live_server)
     t = minute_now()
     session = api.session(chair="6")
     api.to(session["id"], "baseline", ago(20, t))
-    with watched_page(browser, server) as page:
-        sign_in(page, "nurse")
+    with watched_page(browser, live_server) as page:
+        sign_in_page(page, "nurse", fresh=False)
         page.goto(f"/sessions/{session['id']}")
         expect(page.locator(".state")).to_have_text("Baseline")
         api.vitals(session["id"], {"taken_at": ago(2, t).isoformat(), "hr": 66, "sbp": 118, "dbp": 74})

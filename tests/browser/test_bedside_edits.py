@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from .support import LiveApi, ago, minute_now, sign_in, typed, watched_page
+from tests.helpers import LiveApi, ago, minute_now, sign_in_page, typed, watched_page
 
 
 @pytest.fixture
-def api(server):
-    return LiveApi(server)
+def api(live_server):
+    return LiveApi(live_server)
 
 
 def infusing_session(api, t, **fields) -> int:
@@ -21,12 +21,12 @@ def infusing_session(api, t, **fields) -> int:
     return session["id"]
 
 
-def test_amending_from_the_table_keeps_the_original_struck_through(browser, server, api):
+def test_amending_from_the_table_keeps_the_original_struck_through(browser, live_server, api):
     t = minute_now()
     session_id = infusing_session(api, t)
     api.vitals(session_id, {"taken_at": ago(10, t).isoformat(), "hr": 80, "sbp": 120, "dbp": 80})
-    with watched_page(browser, server) as page:
-        sign_in(page, "nurse")
+    with watched_page(browser, live_server) as page:
+        sign_in_page(page, "nurse", fresh=False)
         page.goto(f"/sessions/{session_id}")
         clock = ago(10, t).strftime("%H:%M")
         page.get_by_role("button", name=f"Amend vitals at {clock}").click()
@@ -63,11 +63,11 @@ def test_amending_from_the_table_keeps_the_original_struck_through(browser, serv
                         (132, "void", "transcription error", "wrong patient")]
 
 
-def test_an_impossible_value_shows_the_fields_message_and_keeps_what_was_typed(browser, server, api):
+def test_an_impossible_value_shows_the_fields_message_and_keeps_what_was_typed(browser, live_server, api):
     t = minute_now()
     session_id = infusing_session(api, t)
-    with watched_page(browser, server) as page:
-        sign_in(page, "nurse")
+    with watched_page(browser, live_server) as page:
+        sign_in_page(page, "nurse", fresh=False)
         page.goto(f"/sessions/{session_id}")
         form = page.locator("#vitals-form")
         form.get_by_label("HR").fill("400")
@@ -97,12 +97,12 @@ def test_an_impossible_value_shows_the_fields_message_and_keeps_what_was_typed(b
         (76, 122, None), (80, 120, 37)]
 
 
-def test_a_clinician_signs_and_the_page_refuses_further_edits_but_takes_an_addendum(browser, server, api):
+def test_a_clinician_signs_and_the_page_refuses_further_edits_but_takes_an_addendum(browser, live_server, api):
     t = minute_now()
     session_id = infusing_session(api, t)
     api.to(session_id, "recovery", ago(5, t))
-    with watched_page(browser, server) as page:
-        sign_in(page, "clinician")
+    with watched_page(browser, live_server) as page:
+        sign_in_page(page, "clinician", fresh=False)
         page.goto(f"/sessions/{session_id}")
         review = page.locator("#sign-form")
         review.get_by_label("Meaning of the signature").select_option("Reviewed and approved")
@@ -126,17 +126,17 @@ def test_a_clinician_signs_and_the_page_refuses_further_edits_but_takes_an_adden
         page.get_by_role("button", name="Add addendum").click()
         expect(page.locator(".note-addendum")).to_contain_text("Reviewed BP trend with the patient's psychiatrist.")
 
-    with watched_page(browser, server) as page:
-        sign_in(page, "nurse")
+    with watched_page(browser, live_server) as page:
+        sign_in_page(page, "nurse", fresh=False)
         page.goto(f"/sessions/{session_id}")
         expect(page.get_by_role("button", name="Save vitals")).to_be_disabled()
         expect(page.locator("#addendum-form")).to_be_visible()
-    refused = api.call("POST", f"/api/sessions/{session_id}/vitals", {"hr": 70})
+    refused = api.call("POST", f"/api/sessions/{session_id}/vitals", {"hr": 70}, expect=409)
     assert refused["error"]["code"] == "conflict"
 
 
 def test_esketamine_discharge_at_90_minutes_is_refused_and_a_clinician_override_with_a_reason_is_accepted(
-        browser, server, api):
+        browser, live_server, api):
     t = minute_now()
     session = api.session(drug="esketamine", route="intranasal", dose_mg=84, dose_mg_per_kg=None,
                           planned_minutes=None, lot_number="LOT-7781")
@@ -149,8 +149,8 @@ def test_esketamine_discharge_at_90_minutes_is_refused_and_a_clinician_override_
     api.vitals(session_id, {"taken_at": ago(15, t).isoformat(), "hr": 72, "sbp": 126, "dbp": 82, "spo2": 98})
     api.to(session_id, "ready", ago(10, t))
 
-    with watched_page(browser, server) as page:
-        sign_in(page, "nurse")
+    with watched_page(browser, live_server) as page:
+        sign_in_page(page, "nurse", fresh=False)
         page.goto(f"/sessions/{session_id}")
         rems = page.locator("[data-panel=rems]")
         expect(rems).to_contain_text("Lot LOT-7781")
@@ -167,8 +167,8 @@ def test_esketamine_discharge_at_90_minutes_is_refused_and_a_clinician_override_
         expect(prompt.get_by_role("button", name="Override and discharge")).to_have_count(0)
         expect(page.locator(".state")).to_have_text("Ready for discharge")
 
-    with watched_page(browser, server) as page:
-        sign_in(page, "clinician")
+    with watched_page(browser, live_server) as page:
+        sign_in_page(page, "clinician", fresh=False)
         page.goto(f"/sessions/{session_id}")
         page.get_by_label("Time of the state change").fill(typed(t))
         page.get_by_role("button", name="Discharge", exact=True).click()
@@ -187,11 +187,11 @@ def test_esketamine_discharge_at_90_minutes_is_refused_and_a_clinician_override_
     assert api.record(session_id)["durations"]["observation"] == 90.0
 
 
-def test_scores_medications_and_an_abort_that_needs_its_reason(browser, server, api):
+def test_scores_medications_and_an_abort_that_needs_its_reason(browser, live_server, api):
     t = minute_now()
     session_id = infusing_session(api, t)
-    with watched_page(browser, server) as page:
-        sign_in(page, "nurse")
+    with watched_page(browser, live_server) as page:
+        sign_in_page(page, "nurse", fresh=False)
         page.goto(f"/sessions/{session_id}")
         cadss = page.locator("details.instrument", has_text="CADSS")
         cadss.locator("summary").first.click()

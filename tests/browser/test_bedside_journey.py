@@ -10,8 +10,7 @@ import re
 
 from playwright.sync_api import expect
 
-from .conftest import login
-from .support import LiveApi, ago, minute_now, typed, watched_page
+from tests.helpers import LiveApi, ago, minute_now, sign_in_page, typed, watched_page
 
 
 def check_in(page, t) -> int:
@@ -65,11 +64,11 @@ def keyboard_vitals(page, at, values: list[str]) -> list[str]:
     return reached
 
 
-def test_a_nurse_runs_a_session_from_check_in_to_discharge_and_prints_the_record(browser, server, tmp_path):
-    api = LiveApi(server)
+def test_a_nurse_runs_a_session_from_check_in_to_discharge_and_prints_the_record(browser, live_server, tmp_path):
+    api = LiveApi(live_server)
     t = minute_now()
-    with watched_page(browser, server) as page:
-        login(page, "nurse")
+    with watched_page(browser, live_server) as page:
+        sign_in_page(page, "nurse")
         session_id = check_in(page, t)
         expect(page.locator(".state")).to_have_text("Baseline")
         expect(page.get_by_text("Medication flags: lamotrigine")).to_be_visible()

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from .conftest import login
-from .support import LiveApi, ago, minute_now, sign_in, watched_page
+from tests.helpers import LiveApi, ago, minute_now, sign_in_page, watched_page
 
 
 def infusing_session(api, t) -> int:
@@ -19,14 +18,15 @@ def waiting(page) -> list:
     return page.evaluate("JSON.parse(localStorage.getItem('monitor.outbox.v1') || '[]')")
 
 
-def test_saves_made_while_the_server_is_stopped_are_kept_and_stored_exactly_once_after_it_restarts(browser, server):
-    api = LiveApi(server)
+def test_saves_made_while_the_server_is_stopped_are_kept_and_stored_exactly_once_after_it_restarts(browser,
+                                                                                                    live_server):
+    api = LiveApi(live_server)
     t = minute_now()
     session_id = infusing_session(api, t)
-    with watched_page(browser, server) as page:
-        sign_in(page, "nurse")
+    with watched_page(browser, live_server) as page:
+        sign_in_page(page, "nurse", fresh=False)
         page.goto(f"/sessions/{session_id}")
-        server.stop()
+        live_server.stop()
         expect(page.locator("#connection")).to_contain_text("Connection lost since")
 
         form = page.locator("#vitals-form")
@@ -53,7 +53,7 @@ def test_saves_made_while_the_server_is_stopped_are_kept_and_stored_exactly_once
         assert kept[0]["body"]["hr"] == 88 and kept[0]["body"]["taken_at"].endswith("Z")
 
         page.wait_for_timeout(3000)  # at least one retry fails while the server is down
-        server.start()
+        live_server.start()
         expect(outbox).to_be_hidden(timeout=30_000)
         expect(page.locator("#connection")).to_be_hidden()
         assert waiting(page) == []
@@ -66,8 +66,8 @@ def test_saves_made_while_the_server_is_stopped_are_kept_and_stored_exactly_once
     assert record["vitals"][0]["taken_at"] == kept[0]["body"]["taken_at"][:23] + "Z"
 
 
-def test_a_save_whose_answer_is_lost_on_the_way_back_is_stored_once_when_sent_again(browser, server):
-    api = LiveApi(server)
+def test_a_save_whose_answer_is_lost_on_the_way_back_is_stored_once_when_sent_again(browser, live_server):
+    api = LiveApi(live_server)
     t = minute_now()
     session_id = infusing_session(api, t)
     keys = []
@@ -80,8 +80,8 @@ def test_a_save_whose_answer_is_lost_on_the_way_back_is_stored_once_when_sent_ag
         else:
             route.continue_()
 
-    with watched_page(browser, server) as page:
-        sign_in(page, "nurse")
+    with watched_page(browser, live_server) as page:
+        sign_in_page(page, "nurse", fresh=False)
         page.goto(f"/sessions/{session_id}")
         page.route(f"**/api/sessions/{session_id}/vitals", reaches_the_server_but_the_answer_is_lost)
         form = page.locator("#vitals-form")
@@ -96,8 +96,8 @@ def test_a_save_whose_answer_is_lost_on_the_way_back_is_stored_once_when_sent_ag
     assert [(v["hr"], v["spo2"]) for v in api.record(session_id)["vitals"]] == [(91, 96)]
 
 
-def test_a_kept_save_the_server_then_questions_stays_on_screen_until_confirmed(browser, server):
-    api = LiveApi(server)
+def test_a_kept_save_the_server_then_questions_stays_on_screen_until_confirmed(browser, live_server):
+    api = LiveApi(live_server)
     t = minute_now()
     session_id = infusing_session(api, t)
     attempts = []
@@ -109,8 +109,8 @@ def test_a_kept_save_the_server_then_questions_stays_on_screen_until_confirmed(b
         else:
             route.continue_()
 
-    with watched_page(browser, server) as page:
-        sign_in(page, "nurse")
+    with watched_page(browser, live_server) as page:
+        sign_in_page(page, "nurse", fresh=False)
         page.goto(f"/sessions/{session_id}")
         page.route(f"**/api/sessions/{session_id}/vitals", unreachable_once)
         form = page.locator("#vitals-form")
@@ -127,12 +127,12 @@ def test_a_kept_save_the_server_then_questions_stays_on_screen_until_confirmed(b
     assert [v["hr"] for v in api.record(session_id)["vitals"]] == [230]
 
 
-def test_a_save_made_after_the_sign_in_ended_is_sent_once_the_nurse_signs_in_again(browser, server):
-    api = LiveApi(server)
+def test_a_save_made_after_the_sign_in_ended_is_sent_once_the_nurse_signs_in_again(browser, live_server):
+    api = LiveApi(live_server)
     t = minute_now()
     session_id = infusing_session(api, t)
-    with watched_page(browser, server) as bedside:
-        login(bedside, "nurse")
+    with watched_page(browser, live_server) as bedside:
+        sign_in_page(bedside, "nurse")
         bedside.goto(f"/sessions/{session_id}")
         elsewhere = bedside.context.new_page()
         elsewhere.goto("/reports")
@@ -144,7 +144,7 @@ def test_a_save_made_after_the_sign_in_ended_is_sent_once_the_nurse_signs_in_aga
         form.get_by_role("button", name="Save vitals").click()
         expect(bedside.locator("#outbox li")).to_contain_text("HR 77: not saved yet: signed out, sign in again")
 
-        login(elsewhere, "nurse")
+        sign_in_page(elsewhere, "nurse")
         elsewhere.goto("/reports")
         expect(elsewhere.locator(".outbox-line")).to_be_hidden(timeout=20_000)
         expect(bedside.locator("#outbox")).to_be_hidden(timeout=20_000)

@@ -14,28 +14,20 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from ..helpers import LiveServer, running_server
-from .conftest import axe_violations, login
+from tests.helpers import LiveServer, axe_violations, call, sign_in_page
 
 NUMBERS = itertools.count(1)
 
-
-@pytest.fixture(scope="module")
-def live_server(tmp_path_factory):
-    yield from running_server(tmp_path_factory.mktemp("dashboard"))
 
 
 class Clinic:
     """The server's API with the test users' tokens: sets the scene the dashboard shows."""
 
-    def __init__(self, server: LiveServer):
-        self.server = server
+    def __init__(self, live_server: LiveServer):
+        self.live_server = live_server
 
     def call(self, method: str, path: str, body=None, role: str = "nurse") -> dict:
-        response = requests.request(method, self.server.url + path, json=body, timeout=10,
-                                    headers={"Authorization": f"Bearer {self.server.tokens[role]}"})
-        assert response.status_code < 300, (path, response.status_code, response.text)
-        return response.json()
+        return call(self.live_server, method, path, body, role=role)
 
     def session(self, chair: str, given: str = "Grace", family: str = "Okafor", role: str = "nurse") -> int:
         number = next(NUMBERS)
@@ -87,7 +79,7 @@ def test_the_dashboard_lists_every_active_session(page, clinic):
     second = clinic.session("2", given="Ana", family="Reyes")
     ended = clinic.session("3")
     clinic.end(ended)
-    login(page, "clinician")
+    sign_in_page(page, "clinician")
     expect(page.get_by_role("heading", name="Active sessions")).to_be_visible()
     expect(page.locator(".tile")).to_have_count(2)
     expect(tile(page, first).get_by_role("heading")).to_have_text("Chair 1")
@@ -102,7 +94,7 @@ def test_the_dashboard_lists_every_active_session(page, clinic):
 
 def test_a_vitals_save_shows_on_its_tile_within_a_second_without_reload(page, clinic):
     session_id = clinic.infusing("4")
-    login(page, "clinician")
+    sign_in_page(page, "clinician")
     expect(page.locator("#connection")).to_have_text("Live")
     page.evaluate("window.loadedOnce = true")
     saved_at = time.monotonic()
@@ -119,7 +111,7 @@ def test_a_vitals_save_shows_on_its_tile_within_a_second_without_reload(page, cl
 def test_the_sickest_patient_is_on_top(page, clinic):
     calm = clinic.infusing("5")
     worried = clinic.infusing("6")
-    login(page, "clinician")
+    sign_in_page(page, "clinician")
     expect(page.locator(".tile")).to_have_count(2)
     clinic.vitals(worried, hr=118)  # medium
     expect(tile(page, worried)).to_have_attribute("data-priority", "medium")
@@ -133,7 +125,7 @@ def test_a_nurse_sees_her_chairs_first(page, clinic):
     others = clinic.infusing("7", role="clinician")
     clinic.vitals(others, role="clinician", sbp=190, dbp=95)  # a high alert elsewhere
     mine = clinic.session("8", role="nurse")
-    login(page, "nurse")
+    sign_in_page(page, "nurse")
     expect(page.locator(".tile")).to_have_count(2)
     assert order(page) == [mine, others]
     expect(tile(page, mine).locator(".mine")).to_be_visible()
@@ -141,7 +133,7 @@ def test_a_nurse_sees_her_chairs_first(page, clinic):
 
 def test_an_alert_is_acknowledged_from_the_page(page, clinic):
     session_id = clinic.infusing("9")
-    login(page, "clinician")
+    sign_in_page(page, "clinician")
     expect(page.locator("#connection")).to_have_text("Live")
     clinic.vitals(session_id, sbp=188, dbp=96)
     alert = tile(page, session_id).locator(".alert", has_text="SBP 188 ≥ 180")
@@ -157,7 +149,7 @@ def test_an_alert_is_acknowledged_from_the_page(page, clinic):
 
 def test_an_alert_is_silenced_for_two_minutes_from_the_page(page, clinic):
     session_id = clinic.infusing("10")
-    login(page, "nurse")
+    sign_in_page(page, "nurse")
     clinic.vitals(session_id, temp_c=39.4)
     alert = tile(page, session_id).locator(".alert", has_text="Temp 39.4 ≥ 39.1")
     alert.get_by_role("button", name="Silence 2 min").click()
@@ -171,7 +163,7 @@ def test_vitals_overdue_shows_on_the_tile_and_goes_when_vitals_are_saved(page, c
     clinic.call("POST", f"/api/sessions/{session_id}/transitions", {"to": "baseline"})
     taken = (datetime.now(timezone.utc) - timedelta(minutes=20)).strftime("%Y-%m-%dT%H:%M:%SZ")
     clinic.vitals(session_id, taken_at=taken, hr=70, sbp=120, dbp=75)
-    login(page, "clinician")
+    sign_in_page(page, "clinician")
     expect(tile(page, session_id).locator(".overdue")).to_be_hidden()
     clinic.call("POST", f"/api/sessions/{session_id}/transitions", {"to": "infusing"})
     expect(tile(page, session_id).locator(".overdue")).to_be_visible()
@@ -182,7 +174,7 @@ def test_vitals_overdue_shows_on_the_tile_and_goes_when_vitals_are_saved(page, c
 
 def test_high_alerts_sound_and_a_mute_runs_out_unless_a_higher_priority_breaks_through(page, clinic):
     session_id = clinic.infusing("12")
-    login(page, "clinician")
+    sign_in_page(page, "clinician")
     page.get_by_role("button", name="Enable sound").click()
     expect(page.get_by_role("button", name="Sound on")).to_be_disabled()
     clinic.vitals(session_id, hr=118)
@@ -202,7 +194,7 @@ def test_high_alerts_sound_and_a_mute_runs_out_unless_a_higher_priority_breaks_t
 
 def test_dark_and_light_themes_and_wall_mode(page, clinic):
     clinic.infusing("13")
-    login(page, "clinician")
+    sign_in_page(page, "clinician")
     page.get_by_role("button", name="Dark theme").click()
     assert page.evaluate("document.documentElement.dataset.theme") == "dark"
     page.reload()
@@ -220,7 +212,7 @@ def test_the_dashboard_has_no_serious_accessibility_violations(page, clinic, the
     session_id = clinic.infusing("14")
     clinic.vitals(session_id, sbp=190, dbp=100, hr=115)
     clinic.call("POST", f"/api/sessions/{session_id}/side-effects", {"kind": "nausea", "severity": "moderate"})
-    login(page, "clinician")
+    sign_in_page(page, "clinician")
     if theme == "dark":
         page.get_by_role("button", name="Dark theme").click()
     expect(tile(page, session_id).locator(".alert")).to_have_count(4)  # bp_high, bp_rise, hr, side_effect
@@ -230,7 +222,7 @@ def test_the_dashboard_has_no_serious_accessibility_violations(page, clinic, the
 
 def test_a_session_scheduled_while_the_page_is_open_appears_and_one_that_ends_goes(page, clinic):
     staying = clinic.infusing("15")
-    login(page, "clinician")
+    sign_in_page(page, "clinician")
     expect(page.locator(".tile")).to_have_count(1)
     arriving = clinic.session("16", given="Tomas", family="Berg")
     expect(tile(page, arriving).locator(".who")).to_contain_text("TB · ")
@@ -241,7 +233,7 @@ def test_a_session_scheduled_while_the_page_is_open_appears_and_one_that_ends_go
 
 def test_an_import_arrives_as_one_batch_and_shows_its_latest_readings(page, clinic, live_server):
     session_id = clinic.session("17")
-    login(page, "clinician")
+    sign_in_page(page, "clinician")
     expect(page.locator("#connection")).to_have_text("Live")
     now = datetime.now(timezone.utc).replace(second=0, microsecond=0)
     rows = [f"{(now - timedelta(minutes=60 - m)).strftime('%Y-%m-%dT%H:%M:%SZ')},{70 + m % 7},{118 + m % 5},78,98,15"
@@ -260,7 +252,7 @@ def test_an_import_arrives_as_one_batch_and_shows_its_latest_readings(page, clin
 
 def test_signing_out_in_another_tab_cuts_the_dashboard_off_and_says_so(page, clinic):
     clinic.infusing("18")
-    login(page, "clinician")
+    sign_in_page(page, "clinician")
     expect(page.locator("#connection")).to_have_text("Live")
     other_tab = page.context.new_page()
     other_tab.goto("/")

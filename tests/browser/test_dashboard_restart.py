@@ -4,20 +4,10 @@ from __future__ import annotations
 import re
 from datetime import timezone
 
-import requests
 from playwright.sync_api import expect
 
 from monitor.record import users, vitals
-from tests.helpers import open_store
-
-from .conftest import login
-
-
-def call(server, method, path, body=None):
-    response = requests.request(method, server.url + path, json=body, timeout=10,
-                                headers={"Authorization": f"Bearer {server.tokens['nurse']}"})
-    assert response.status_code < 300, response.text
-    return response.json()
+from tests.helpers import call, open_store, sign_in_page
 
 
 def test_after_a_restart_the_page_shows_the_banner_recovers_by_itself_and_shows_what_was_saved(page, live_server):
@@ -26,7 +16,7 @@ def test_after_a_restart_the_page_shows_the_banner_recovers_by_itself_and_shows_
     session_id = call(live_server, "POST", "/api/sessions", {"patient_id": patient["id"], "chair": "3",
                                                              "drug": "ketamine", "route": "iv"})["id"]
     call(live_server, "POST", f"/api/sessions/{session_id}/vitals", {"hr": 71, "sbp": 118, "dbp": 76})
-    login(page, "clinician")
+    sign_in_page(page, "clinician")
     hr = page.locator(f'.tile[data-session-id="{session_id}"] [data-measure="hr"] .value')
     expect(hr).to_have_text("71")
     expect(page.locator("#connection")).to_have_text("Live")

@@ -4,23 +4,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-import requests
 from playwright.sync_api import expect
 
-from ..helpers import running_server
-from .conftest import login
-
-
-@pytest.fixture(scope="module")
-def live_server(tmp_path_factory):
-    yield from running_server(tmp_path_factory.mktemp("trends"))
-
-
-def call(server, method, path, body=None):
-    response = requests.request(method, server.url + path, json=body, timeout=10,
-                                headers={"Authorization": f"Bearer {server.tokens['nurse']}"})
-    assert response.status_code < 300, (path, response.text)
-    return response.json()
+from tests.helpers import call, sign_in_page
 
 
 def stamp(moment: datetime) -> str:
@@ -57,7 +43,7 @@ def chart(page, name: str, expression: str):
 
 
 def test_the_trends_draw_the_record_with_thresholds_phases_and_markers(page, session_id):
-    login(page, "nurse")
+    sign_in_page(page, "nurse")
     page.goto(f"/sessions/{session_id}")
     expect(page.locator("#trends")).to_have_attribute("data-ready", "true", timeout=10_000)
     expect(page.locator("#trends .trend-chart")).to_have_count(4)
@@ -78,7 +64,7 @@ def test_the_trends_draw_the_record_with_thresholds_phases_and_markers(page, ses
 
 
 def test_new_readings_are_appended_in_one_update_per_frame_without_a_redraw(page, live_server, session_id):
-    login(page, "nurse")
+    sign_in_page(page, "nurse")
     page.goto(f"/sessions/{session_id}")
     expect(page.locator("#trends")).to_have_attribute("data-ready", "true", timeout=10_000)
     page.evaluate("""() => {

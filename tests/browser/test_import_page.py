@@ -8,19 +8,17 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import SAMPLES as DATA
-
-from .conftest import axe_violations, login
-from .support import LiveApi, ago, minute_now, watched_page
+from tests.helpers import SAMPLES as DATA
+from tests.helpers import LiveApi, ago, axe_violations, minute_now, sign_in_page, watched_page
 
 PHILIPS = DATA / "IHEPCD__ihe-pcd-tf-2020" / "PCD01_E.1.1_philips_physio_monitor.hl7"
 MIMIC = DATA / "MIT-LCP__wfdb-python" / "derived_s25047-2704-05-04-10-44n.csv"
 
 
 @pytest.fixture
-def nurse_page(browser, server):
-    with watched_page(browser, server) as page:
-        login(page, "nurse")
+def nurse_page(browser, live_server):
+    with watched_page(browser, live_server) as page:
+        sign_in_page(page, "nurse")
         yield page
 
 
@@ -29,8 +27,8 @@ def open_import(page, session_id: int) -> None:
     expect(page.get_by_role("heading", name=re.compile("^Import observations"))).to_be_visible()
 
 
-def test_preview_then_import_a_monitor_message(nurse_page, server):
-    page, api = nurse_page, LiveApi(server)
+def test_preview_then_import_a_monitor_message(nurse_page, live_server):
+    page, api = nurse_page, LiveApi(live_server)
     session = api.session()
     open_import(page, session["id"])
     page.get_by_label("Drop a file here").set_input_files(str(PHILIPS))
@@ -56,8 +54,8 @@ def test_preview_then_import_a_monitor_message(nurse_page, server):
     assert axe_violations(page) == []
 
 
-def test_a_dropped_de_identified_file_is_refused_until_aligned_and_confirmed(nurse_page, server):
-    page, api = nurse_page, LiveApi(server)
+def test_a_dropped_de_identified_file_is_refused_until_aligned_and_confirmed(nurse_page, live_server):
+    page, api = nurse_page, LiveApi(live_server)
     session = api.session()
     open_import(page, session["id"])
     dropped = page.evaluate_handle("""([name, text]) => {
@@ -85,8 +83,8 @@ def test_a_dropped_de_identified_file_is_refused_until_aligned_and_confirmed(nur
         start.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z"), 101.3, 16.5)
 
 
-def test_a_large_file_shows_its_progress(nurse_page, server, tmp_path):
-    page, api = nurse_page, LiveApi(server)
+def test_a_large_file_shows_its_progress(nurse_page, live_server, tmp_path):
+    page, api = nurse_page, LiveApi(live_server)
     session = api.session()
     rows = 50_000
     begin = datetime.now(timezone.utc) - timedelta(seconds=5 * rows + 60)
@@ -111,8 +109,8 @@ def test_a_large_file_shows_its_progress(nurse_page, server, tmp_path):
     assert len(api.record(session["id"])["vitals"]) == rows
 
 
-def test_a_signed_session_offers_no_import(nurse_page, server):
-    page, api = nurse_page, LiveApi(server)
+def test_a_signed_session_offers_no_import(nurse_page, live_server):
+    page, api = nurse_page, LiveApi(live_server)
     session = api.session()
     api.post(f"/api/sessions/{session['id']}/sign", {"password": "clinician-password-1", "meaning": "Reviewed"},
              role="clinician", expect=200)
@@ -121,8 +119,8 @@ def test_a_signed_session_offers_no_import(nurse_page, server):
     expect(page.get_by_role("button", name="Import", exact=True)).to_have_count(0)
 
 
-def test_the_rems_form_prints_and_is_marked_submitted(browser, server):
-    api = LiveApi(server)
+def test_the_rems_form_prints_and_is_marked_submitted(browser, live_server):
+    api = LiveApi(live_server)
     t = minute_now()
     session = api.session(drug="esketamine", route="intranasal", dose_mg=56, dose_mg_per_kg=None,
                           planned_minutes=None, lot_number="LOT-9001")
@@ -135,8 +133,8 @@ def test_the_rems_form_prints_and_is_marked_submitted(browser, server):
     api.vitals(sid, {"taken_at": ago(15, t).isoformat(), "sbp": 126, "dbp": 80, "hr": 72})
     api.to(sid, "ready", ago(10, t))
     api.to(sid, "discharged", ago(5, t))
-    with watched_page(browser, server) as page:
-        login(page, "admin")
+    with watched_page(browser, live_server) as page:
+        sign_in_page(page, "admin")
         page.goto("/rems")
         form_link = page.locator(f"a[href='/sessions/{sid}/rems']")
         expect(form_link).to_have_count(1)

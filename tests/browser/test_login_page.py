@@ -1,11 +1,11 @@
 """The login page in a real browser: sign in, land on the dashboard, sign out."""
 from playwright.sync_api import expect
 
-from .conftest import axe_violations, login
+from tests.helpers import axe_violations, sign_in_page
 
 
 def test_a_nurse_signs_in_lands_on_the_dashboard_and_signs_out(page):
-    login(page, "nurse")
+    sign_in_page(page, "nurse")
     expect(page).to_have_url(page.watch.base_url.rstrip("/") + "/")
     expect(page.get_by_role("heading", name="Active sessions")).to_be_visible()
     page.get_by_role("button", name="Log out").click()

@@ -5,16 +5,16 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from .support import LiveApi, ago, minute_now, sign_in, watched_page
+from tests.helpers import LiveApi, ago, minute_now, sign_in_page, watched_page
 
 # Printable width at the 12 mm margins of print.css, in CSS pixels (96 per inch).
 PRINTABLE = {"A4": round((210 - 24) / 25.4 * 96), "Letter": round((215.9 - 24) / 25.4 * 96)}
 
 
 @pytest.fixture(scope="module")
-def signed_esketamine(server):
+def signed_esketamine(live_server):
     """A finished esketamine session with every kind of entry, signed, with an addendum."""
-    api = LiveApi(server)
+    api = LiveApi(live_server)
     t = minute_now()
     session = api.session(drug="esketamine", route="intranasal", dose_mg=84, dose_mg_per_kg=None, planned_minutes=None,
                           lot_number="LOT-5521", series_number=3,
@@ -46,10 +46,10 @@ def signed_esketamine(server):
     return {"id": sid, "t": t}
 
 
-def test_the_record_shows_the_whole_session_with_amendments_struck_through(browser, server, signed_esketamine):
+def test_the_record_shows_the_whole_session_with_amendments_struck_through(browser, live_server, signed_esketamine):
     t = signed_esketamine["t"]
-    with watched_page(browser, server) as page:
-        sign_in(page, "nurse")
+    with watched_page(browser, live_server) as page:
+        sign_in_page(page, "nurse", fresh=False)
         page.goto(f"/sessions/{signed_esketamine['id']}/record")
         expect(page.get_by_role("heading", name="Session record: Okafor, Grace")).to_be_visible()
         head = page.locator(".record-head")
@@ -95,9 +95,9 @@ def test_the_record_shows_the_whole_session_with_amendments_struck_through(brows
 
 
 @pytest.mark.parametrize("paper", ["A4", "Letter"])
-def test_the_record_prints_to_a4_and_letter_without_anything_cut_off(browser, server, signed_esketamine, paper):
-    with watched_page(browser, server, width=PRINTABLE[paper]) as page:
-        sign_in(page, "nurse")
+def test_the_record_prints_to_a4_and_letter_without_anything_cut_off(browser, live_server, signed_esketamine, paper):
+    with watched_page(browser, live_server, width=PRINTABLE[paper]) as page:
+        sign_in_page(page, "nurse", fresh=False)
         page.goto(f"/sessions/{signed_esketamine['id']}/record")
         page.emulate_media(media="print")
         assert page.evaluate("document.documentElement.scrollWidth") <= PRINTABLE[paper]
@@ -108,10 +108,10 @@ def test_the_record_prints_to_a4_and_letter_without_anything_cut_off(browser, se
         assert pdf.startswith(b"%PDF-") and len(pdf) > 10_000
 
 
-def test_reading_the_record_is_audited(browser, server, signed_esketamine):
-    api = LiveApi(server)
-    with watched_page(browser, server) as page:
-        sign_in(page, "nurse")
+def test_reading_the_record_is_audited(browser, live_server, signed_esketamine):
+    api = LiveApi(live_server)
+    with watched_page(browser, live_server) as page:
+        sign_in_page(page, "nurse", fresh=False)
         page.goto(f"/sessions/{signed_esketamine['id']}/record")
     entries = api.get(f"/api/audit?session_id={signed_esketamine['id']}", role="admin")["entries"]
     assert ("read", "nurse", "session") in {(e["action"], e["actor"], e["entity"]) for e in entries}

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
-from .support import LiveApi, ago, minute_now, sign_in, watched_page
+from tests.helpers import LiveApi, ago, minute_now, sign_in_page, watched_page
 
 
 def finished_session(api, patient_id, number, start, baseline, peak, recovery_minutes, effect=None):
@@ -29,9 +29,9 @@ def finished_session(api, patient_id, number, start, baseline, peak, recovery_mi
 
 
 @pytest.fixture(scope="module")
-def course(server):
+def course(live_server):
     """A patient three sessions into a course: two, one and zero weeks ago."""
-    api = LiveApi(server)
+    api = LiveApi(live_server)
     t = minute_now()
     patient = api.patient(family_name="Moreau", given_name="Camille")
     sessions = [
@@ -43,11 +43,11 @@ def course(server):
     return {"patient": patient, "sessions": sessions}
 
 
-def test_the_series_shows_each_session_of_the_course_and_plots_across_it(browser, server, course):
-    api = LiveApi(server)
+def test_the_series_shows_each_session_of_the_course_and_plots_across_it(browser, live_server, course):
+    api = LiveApi(live_server)
     patient, sessions = course["patient"], course["sessions"]
-    with watched_page(browser, server) as page:
-        sign_in(page, "nurse")
+    with watched_page(browser, live_server) as page:
+        sign_in_page(page, "nurse", fresh=False)
         page.goto(f"/patients/{patient['id']}")
         expect(page.get_by_role("heading", name="Moreau, Camille: treatment series")).to_be_visible()
         rows = page.locator(".series-table tbody tr")
@@ -69,9 +69,9 @@ def test_the_series_shows_each_session_of_the_course_and_plots_across_it(browser
         (28, 16, 35.0), (21, 12, 25.0), (11, 6, 20.0)]
 
 
-def test_the_clinic_reports_count_the_course_and_chart_it(browser, server, course):
-    with watched_page(browser, server) as page:
-        sign_in(page, "clinician")
+def test_the_clinic_reports_count_the_course_and_chart_it(browser, live_server, course):
+    with watched_page(browser, live_server) as page:
+        sign_in_page(page, "clinician", fresh=False)
         page.goto("/reports")
         figures = page.locator("dl.figures")
         assert dict(zip(figures.locator("dt").all_inner_texts(), figures.locator("dd").all_inner_texts())) == {

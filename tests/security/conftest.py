@@ -1,31 +1,10 @@
-"""Helpers shared by the security tests: signing in through the form, sentinel patient data."""
+"""Fixtures of the security tests: a session whose patient data is a sentinel no other test uses."""
 from __future__ import annotations
-
-import re
 
 import pytest
 
-from ..conftest import PASSWORDS
-
-CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
-CSRF_META = re.compile(r'name="csrf-token" content="([^"]+)"')
 # Patient identifiers that appear nowhere else, so finding one in a response or a log is a leak.
 SENTINELS = {"family_name": "Quillfeather", "given_name": "Ottoline", "mrn": "SNTL-40417"}
-
-
-def csrf_token(client, path: str = "/login") -> str:
-    """The CSRF token a page hands the browser (the login form field or the meta tag)."""
-    html = client.get(path).get_data(as_text=True)
-    found = CSRF_FIELD.search(html) or CSRF_META.search(html)
-    assert found, f"no CSRF token on {path}"
-    return found.group(1)
-
-
-def sign_in(client, username: str, password: str | None = None):
-    """Post the login form as a browser would; returns the response."""
-    password = PASSWORDS.get(username, "") if password is None else password
-    return client.post("/login", data={"username": username, "password": password,
-                                       "csrf_token": csrf_token(client)})
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import counts
+from tests.helpers import counts, csrf_token, sign_in
 
-from .conftest import SENTINELS, csrf_token, sign_in
+from .conftest import SENTINELS
 from .routes import CONVERTER, api_operations, documented, every_url, fill, page_rules, seeded_ids
 
 ROLES = ("nurse", "clinician", "admin")

@@ -24,8 +24,7 @@ from schemathesis.specs.openapi.checks import (
 from monitor.record import users
 from monitor.store.db import SYSTEM
 from monitor.web.app import create_app
-from tests.conftest import ZONE
-from tests.helpers import open_store
+from tests.helpers import ZONE, open_store
 
 EXAMPLES_PER_OPERATION = 20
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,

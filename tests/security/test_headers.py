@@ -6,8 +6,8 @@ import re
 import pytest
 
 from monitor.web.app import create_app
+from tests.helpers import sign_in
 
-from .conftest import sign_in
 from .routes import every_url, seeded_ids
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}

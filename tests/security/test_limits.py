@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 from monitor.config import Config
-from tests.conftest import counts
+from tests.helpers import counts
 
 from .routes import api_operations, fill, seeded_ids
 

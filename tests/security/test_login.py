@@ -8,8 +8,7 @@ import pytest
 
 from monitor.record import users
 from monitor.web.app import create_app
-
-from .conftest import CSRF_FIELD, CSRF_META, sign_in
+from tests.helpers import CSRF_FIELD, CSRF_META, sign_in
 
 
 def refusal_text(response) -> str:

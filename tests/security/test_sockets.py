@@ -15,9 +15,7 @@ import socketio
 
 from monitor.record import users
 from monitor.store.db import SYSTEM
-from tests.helpers import PASSWORDS, LiveServer, open_store
-
-from .conftest import sign_in
+from tests.helpers import PASSWORDS, LiveServer, open_store, sign_in
 
 ROLES = ("nurse", "clinician", "admin")
 EVERYONE = frozenset(ROLES)

@@ -15,21 +15,16 @@ import pytest
 import requests
 import socketio
 
-from tests.helpers import PASSWORDS, ROOT, LiveServer, call, running_server
+from tests.helpers import PASSWORDS, ROOT, LiveServer, call
 
 NS = "/live"
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    yield from running_server(tmp_path_factory.mktemp("live"))
 
 
 class Listener:
     """A socket on /live that keeps, in arrival order, every event and every subscribe ack."""
 
-    def __init__(self, server: LiveServer):
-        self.server = server
+    def __init__(self, live_server: LiveServer):
+        self.live_server = live_server
         self.arrivals: list[tuple[str, dict]] = []
         self.changed = threading.Condition()
         self.closed = threading.Event()
@@ -44,7 +39,7 @@ class Listener:
 
     def connect(self, token: str | None = None, cookie: str | None = None, origin: str | None = None):
         headers = {k: v for k, v in (("Cookie", cookie), ("Origin", origin)) if v}
-        self.client.connect(self.server.url, namespaces=[NS], transports=["websocket"], headers=headers,
+        self.client.connect(self.live_server.url, namespaces=[NS], transports=["websocket"], headers=headers,
                             auth={"token": token} if token else None, wait_timeout=5)
         return self
 
@@ -70,11 +65,11 @@ class Listener:
 
 
 @pytest.fixture
-def listen(server):
+def listen(live_server):
     opened = []
 
     def open_listener(**credentials) -> Listener:
-        listener = Listener(server).connect(**credentials)
+        listener = Listener(live_server).connect(**credentials)
         opened.append(listener)
         return listener
 
@@ -83,26 +78,26 @@ def listen(server):
         listener.close()
 
 
-def new_session(server, chair="1") -> int:
+def new_session(live_server, chair="1") -> int:
     mrn = f"L-{time.monotonic_ns()}"
-    patient = call(server, "POST", "/api/patients", {"mrn": mrn, "family_name": "Ngata", "given_name": "Mere",
+    patient = call(live_server, "POST", "/api/patients", {"mrn": mrn, "family_name": "Ngata", "given_name": "Mere",
                                                      "birth_date": "1971-11-02"})
-    return call(server, "POST", "/api/sessions", {"patient_id": patient["id"], "chair": chair, "drug": "ketamine",
+    return call(live_server, "POST", "/api/sessions", {"patient_id": patient["id"], "chair": chair, "drug": "ketamine",
                                                   "route": "iv"})["id"]
 
 
-def save(server, session_id, **values) -> dict:
-    return call(server, "POST", f"/api/sessions/{session_id}/vitals", values)
+def save(live_server, session_id, **values) -> dict:
+    return call(live_server, "POST", f"/api/sessions/{session_id}/vitals", values)
 
 
-def last_seq(server) -> int:
-    return call(server, "GET", "/api/events?since=0&limit=1")["last_seq"]
+def last_seq(live_server) -> int:
+    return call(live_server, "GET", "/api/events?since=0&limit=1")["last_seq"]
 
 
-def signed_in(server, role: str) -> requests.Session:
+def signed_in(live_server, role: str) -> requests.Session:
     browser = requests.Session()
-    token = re.search(r'name="csrf_token" value="([^"]+)"', browser.get(server.url + "/login").text).group(1)
-    answer = browser.post(server.url + "/login", data={"username": role, "password": PASSWORDS[role],
+    token = re.search(r'name="csrf_token" value="([^"]+)"', browser.get(live_server.url + "/login").text).group(1)
+    answer = browser.post(live_server.url + "/login", data={"username": role, "password": PASSWORDS[role],
                                                        "csrf_token": token}, allow_redirects=False)
     assert answer.status_code == 302
     return browser
@@ -114,61 +109,61 @@ def cookie_header(browser: requests.Session) -> str:
 
 # Who may connect
 
-def test_a_connection_without_credentials_is_refused(server):
+def test_a_connection_without_credentials_is_refused(live_server):
     with pytest.raises(socketio.exceptions.ConnectionError):
-        Listener(server).connect()
+        Listener(live_server).connect()
 
 
-def test_a_connection_with_a_bad_token_is_refused(server):
+def test_a_connection_with_a_bad_token_is_refused(live_server):
     with pytest.raises(socketio.exceptions.ConnectionError):
-        Listener(server).connect(token="not-a-token")
+        Listener(live_server).connect(token="not-a-token")
 
 
-def test_a_connection_from_another_site_is_refused(server):
+def test_a_connection_from_another_site_is_refused(live_server):
     with pytest.raises(socketio.exceptions.ConnectionError):
-        Listener(server).connect(token=server.tokens["nurse"], origin="http://elsewhere.example")
+        Listener(live_server).connect(token=live_server.tokens["nurse"], origin="http://elsewhere.example")
 
 
-def test_the_browser_login_cookie_connects(server, listen):
-    browser = signed_in(server, "clinician")
+def test_the_browser_login_cookie_connects(live_server, listen):
+    browser = signed_in(live_server, "clinician")
     listener = listen(cookie=cookie_header(browser))
-    assert listener.subscribe(dashboard=True) == {"ok": True, "last_seq": last_seq(server)}
+    assert listener.subscribe(dashboard=True) == {"ok": True, "last_seq": last_seq(live_server)}
 
 
 # What arrives
 
-def test_a_saved_vitals_arrives_as_vitals_recorded_with_the_same_seq(server, listen):
-    session_id = new_session(server)
-    listener = listen(token=server.tokens["clinician"])
+def test_a_saved_vitals_arrives_as_vitals_recorded_with_the_same_seq(live_server, listen):
+    session_id = new_session(live_server)
+    listener = listen(token=live_server.tokens["clinician"])
     listener.subscribe(dashboard=True)
-    saved = save(server, session_id, hr=82, sbp=128, dbp=79, spo2=98)
+    saved = save(live_server, session_id, hr=82, sbp=128, dbp=79, spo2=98)
     [event] = listener.wait_events(1)
     assert (event["seq"], event["type"], event["session_id"], event["data"]) == (
         saved["seq"], "vitals.recorded", session_id, saved)
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", event["at"])
 
 
-def test_subscribe_since_replays_exactly_the_missed_events_in_order_then_acks_then_goes_live(server, listen):
-    session_id = new_session(server)
-    first = listen(token=server.tokens["nurse"])
+def test_subscribe_since_replays_exactly_the_missed_events_in_order_then_acks_then_goes_live(live_server, listen):
+    session_id = new_session(live_server)
+    first = listen(token=live_server.tokens["nurse"])
     first.subscribe(dashboard=True)
-    save(server, session_id, hr=80)
+    save(live_server, session_id, hr=80)
     seen = first.wait_events(1)[-1]["seq"]
     first.close()
 
     for hr in (81, 82, 83):  # missed while away: three vitals and the alert of the last one
-        save(server, session_id, hr=hr)
-    save(server, session_id, hr=140)
-    missed = call(server, "GET", f"/api/events?since={seen}")["events"]
+        save(live_server, session_id, hr=hr)
+    save(live_server, session_id, hr=140)
+    missed = call(live_server, "GET", f"/api/events?since={seen}")["events"]
 
-    again = listen(token=server.tokens["nurse"])
+    again = listen(token=live_server.tokens["nurse"])
     ack = again.subscribe(dashboard=True, since=seen)
     assert ack == {"ok": True, "last_seq": missed[-1]["seq"]}
     # python-engineio's client hands each message to its own thread, so the order (replay, ack, live)
     # is checked on the wire below; here: exactly the missed events, each once.
     assert sorted(again.wait_events(len(missed)), key=lambda e: e["seq"]) == missed
-    save(server, session_id, hr=84)  # live: the vitals, and the NEWS2 alert of HR 140 clearing
-    live = call(server, "GET", f"/api/events?since={ack['last_seq']}")["events"]
+    save(live_server, session_id, hr=84)  # live: the vitals, and the NEWS2 alert of HR 140 clearing
+    live = call(live_server, "GET", f"/api/events?since={ack['last_seq']}")["events"]
     events = again.wait_events(len(missed) + len(live))
     assert sorted(e["seq"] for e in events) == [e["seq"] for e in missed + live]
     assert [e["type"] for e in live] == ["vitals.recorded", "alert.cleared"]
@@ -177,11 +172,11 @@ def test_subscribe_since_replays_exactly_the_missed_events_in_order_then_acks_th
 class Wire:
     """A bare websocket speaking just enough Socket.IO to read /live frame by frame, in wire order."""
 
-    def __init__(self, server: LiveServer, token: str):
+    def __init__(self, live_server: LiveServer, token: str):
         import websocket
 
         self.ws = websocket.create_connection(
-            f"ws://127.0.0.1:{server.port}/socket.io/?EIO=4&transport=websocket", timeout=5, suppress_origin=True)
+            f"ws://127.0.0.1:{live_server.port}/socket.io/?EIO=4&transport=websocket", timeout=5, suppress_origin=True)
         assert self.ws.recv().startswith("0{")
         self.ws.send("40/live," + json.dumps({"token": token}))
         assert self.next().startswith("40/live,")
@@ -204,74 +199,74 @@ class Wire:
         return name, body
 
 
-def test_on_the_wire_the_replay_comes_in_seq_order_then_the_ack_then_live_events(server):
-    session_id = new_session(server)
-    since = last_seq(server)
+def test_on_the_wire_the_replay_comes_in_seq_order_then_the_ack_then_live_events(live_server):
+    session_id = new_session(live_server)
+    since = last_seq(live_server)
     for hr in (60, 61, 62):
-        save(server, session_id, hr=hr)
-    missed = [e["seq"] for e in call(server, "GET", f"/api/events?since={since}")["events"]]
-    wire = Wire(server, server.tokens["nurse"])
+        save(live_server, session_id, hr=hr)
+    missed = [e["seq"] for e in call(live_server, "GET", f"/api/events?since={since}")["events"]]
+    wire = Wire(live_server, live_server.tokens["nurse"])
     try:
         wire.subscribe({"dashboard": True, "since": since})
         frames = [wire.read() for _ in missed] + [wire.read()]
         assert [body["seq"] if kind == "event" else kind for kind, body in frames] == missed + ["ack"]
         assert frames[-1][1] == {"ok": True, "last_seq": missed[-1]}
-        live = save(server, session_id, hr=63)
-        assert wire.read() == ("event", call(server, "GET", f"/api/events?since={missed[-1]}")["events"][0])
+        live = save(live_server, session_id, hr=63)
+        assert wire.read() == ("event", call(live_server, "GET", f"/api/events?since={missed[-1]}")["events"][0])
         assert live["seq"] == missed[-1] + 1
     finally:
         wire.ws.close()
 
 
-def test_a_session_subscription_receives_nothing_from_other_sessions(server, listen):
-    mine, other = new_session(server, "5"), new_session(server, "6")
-    listener = listen(token=server.tokens["nurse"])
-    since = last_seq(server)
+def test_a_session_subscription_receives_nothing_from_other_sessions(live_server, listen):
+    mine, other = new_session(live_server, "5"), new_session(live_server, "6")
+    listener = listen(token=live_server.tokens["nurse"])
+    since = last_seq(live_server)
     listener.subscribe(session_id=mine, since=since)
-    save(server, other, hr=90)
-    save(server, other, hr=140)
-    kept = save(server, mine, hr=91)
+    save(live_server, other, hr=90)
+    save(live_server, other, hr=140)
+    kept = save(live_server, mine, hr=91)
     [event] = listener.wait_events(1)
     assert event["seq"] == kept["seq"]
     time.sleep(0.3)
     assert [e["session_id"] for e in listener.events()] == [mine]
 
 
-def test_a_session_subscription_replays_only_that_session(server, listen):
-    mine, other = new_session(server, "7"), new_session(server, "8")
-    since = last_seq(server)
-    save(server, mine, hr=70)
-    save(server, other, hr=71)
-    save(server, mine, hr=72)
-    listener = listen(token=server.tokens["nurse"])
+def test_a_session_subscription_replays_only_that_session(live_server, listen):
+    mine, other = new_session(live_server, "7"), new_session(live_server, "8")
+    since = last_seq(live_server)
+    save(live_server, mine, hr=70)
+    save(live_server, other, hr=71)
+    save(live_server, mine, hr=72)
+    listener = listen(token=live_server.tokens["nurse"])
     listener.subscribe(session_id=mine, since=since)
     assert [(e["type"], e["data"]["hr"]) for e in listener.events()] == [("vitals.recorded", 70),
                                                                         ("vitals.recorded", 72)]
 
 
-def test_unsubscribing_stops_the_events(server, listen):
-    session_id = new_session(server)
-    listener = listen(token=server.tokens["nurse"])
+def test_unsubscribing_stops_the_events(live_server, listen):
+    session_id = new_session(live_server)
+    listener = listen(token=live_server.tokens["nurse"])
     listener.subscribe(session_id=session_id)
     ack = []
     listener.client.emit("unsubscribe", {"session_id": session_id}, namespace=NS, callback=ack.append)
     time.sleep(0.2)
-    save(server, session_id, hr=77)
+    save(live_server, session_id, hr=77)
     time.sleep(0.5)
     assert (ack, listener.events()) == ([{"ok": True}], [])
 
 
 @pytest.mark.parametrize("body", [None, {}, {"session_id": "7"}, {"dashboard": True, "since": -1},
                                   {"dashboard": True, "session_id": 3}, {"session_id": True}])
-def test_a_malformed_subscribe_is_answered_with_what_is_wrong(server, listen, body):
-    listener = listen(token=server.tokens["nurse"])
+def test_a_malformed_subscribe_is_answered_with_what_is_wrong(live_server, listen, body):
+    listener = listen(token=live_server.tokens["nurse"])
     answer = listener.client.call("subscribe", body, namespace=NS, timeout=5)
     assert answer["ok"] is False and answer["error"]
 
 
-def test_a_write_by_another_process_reaches_the_dashboard(server, listen):
-    session_id = new_session(server)
-    listener = listen(token=server.tokens["clinician"])
+def test_a_write_by_another_process_reaches_the_dashboard(live_server, listen):
+    session_id = new_session(live_server)
+    listener = listen(token=live_server.tokens["clinician"])
     listener.subscribe(dashboard=True)
     script = (
         "import sys; from datetime import timezone\n"
@@ -281,7 +276,7 @@ def test_a_write_by_another_process_reaches_the_dashboard(server, listen):
         "nurse = users.actor_for(users.by_name(store.db, 'nurse'))\n"
         "with store.write(nurse) as tx: vitals.record(tx, int(sys.argv[2]), [{'hr': 66}], zone=timezone.utc)\n")
     started = time.monotonic()
-    subprocess.run([sys.executable, "-c", script, str(server.db), str(session_id)], check=True, cwd=ROOT)
+    subprocess.run([sys.executable, "-c", script, str(live_server.db), str(session_id)], check=True, cwd=ROOT)
     [event] = listener.wait_events(1, seconds=3)
     assert (event["type"], event["session_id"], event["data"]["hr"]) == ("vitals.recorded", session_id, 66)
     assert time.monotonic() - started < 3
@@ -289,22 +284,23 @@ def test_a_write_by_another_process_reaches_the_dashboard(server, listen):
 
 # Cut off when the login ends
 
-def test_logging_out_closes_that_logins_socket_within_two_seconds(server, listen):
-    browser = signed_in(server, "nurse")
+def test_logging_out_closes_that_logins_socket_within_two_seconds(live_server, listen):
+    browser = signed_in(live_server, "nurse")
     listener = listen(cookie=cookie_header(browser))
     listener.subscribe(dashboard=True)
-    token = re.search(r'name="csrf-token" content="([^"]+)"', browser.get(server.url + "/").text).group(1)
-    assert browser.post(server.url + "/logout", data={"csrf_token": token}, allow_redirects=False).status_code == 302
+    token = re.search(r'name="csrf-token" content="([^"]+)"', browser.get(live_server.url + "/").text).group(1)
+    logout = browser.post(live_server.url + "/logout", data={"csrf_token": token}, allow_redirects=False)
+    assert logout.status_code == 302
     assert listener.closed.wait(2)
     with pytest.raises(socketio.exceptions.ConnectionError):
-        Listener(server).connect(cookie=cookie_header(browser))
+        Listener(live_server).connect(cookie=cookie_header(browser))
 
 
-def test_disabling_a_user_closes_their_sockets_within_two_seconds(server, listen):
-    server.cli("user", "add", "locum", "--role", "nurse", "--password-stdin", stdin="locum-password-1\n")
-    token = server.cli("token", "create", "locum").strip()
+def test_disabling_a_user_closes_their_sockets_within_two_seconds(live_server, listen):
+    live_server.cli("user", "add", "locum", "--role", "nurse", "--password-stdin", stdin="locum-password-1\n")
+    token = live_server.cli("token", "create", "locum").strip()
     listener = listen(token=token)
     listener.subscribe(dashboard=True)
-    locum = next(u for u in call(server, "GET", "/api/users", role="admin")["users"] if u["username"] == "locum")
-    call(server, "POST", f"/api/users/{locum['id']}", {"disabled": True}, role="admin")
+    locum = next(u for u in call(live_server, "GET", "/api/users", role="admin")["users"] if u["username"] == "locum")
+    call(live_server, "POST", f"/api/users/{locum['id']}", {"disabled": True}, role="admin")
     assert listener.closed.wait(2)

@@ -1,5 +1,4 @@
 """The alert schedule keeps no state outside the database: open alerts and their timers survive a restart."""
-import time
 from datetime import datetime, timezone
 
 import pytest
@@ -7,8 +6,7 @@ import pytest
 from monitor.alerts import scheduler
 from monitor.record import vitals
 from monitor.store.db import Actor
-from tests.conftest import counts
-from tests.helpers import call, open_store
+from tests.helpers import call, counts, open_store, wait_until
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 
@@ -77,14 +75,6 @@ def test_a_silence_that_ran_out_while_down_ends_on_the_first_tick(api, store, cl
 
 # The real server: the alerts and the scheduler thread across a process restart.
 
-def wait_until(predicate, seconds=5.0):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
-
 
 def test_open_alerts_survive_a_server_restart_and_its_scheduler_runs_after_it(live_server):
     patient = call(live_server, "POST", "/api/patients", {"mrn": "R-1", "family_name": "Reyes", "given_name": "Ana",
@@ -101,4 +91,5 @@ def test_open_alerts_survive_a_server_restart_and_its_scheduler_runs_after_it(li
 
     silenced = call(live_server, "POST", f"/api/alerts/{before[0]['id']}/silence", {"minutes": 0.02})
     assert silenced["silenced_until"] is not None  # 1.2 seconds: the server's own scheduler ends it
-    assert wait_until(lambda: call(live_server, "GET", "/api/alerts")["alerts"][0]["silenced_until"] is None)
+    assert wait_until(lambda: call(live_server, "GET", "/api/alerts")["alerts"][0]["silenced_until"] is None,
+                      seconds=5, every=0.1)

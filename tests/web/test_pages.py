@@ -9,18 +9,14 @@ import pytest
 
 from monitor.rules.alert_rules import DEFAULT_RULES
 from monitor.web import pages
+from tests.helpers import PASSWORDS, csrf_token, sign_in
 
-from .conftest import PASSWORDS
 
-
-def sign_in(client, role: str) -> str:
+def signed_in(client, role: str) -> str:
     """Log in through the form as one of the test users; return a page's CSRF token."""
-    form = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
-    response = client.post("/login", data={"username": role, "password": PASSWORDS[role], "csrf_token": token})
+    response = sign_in(client, role)
     assert response.status_code == 302, response.get_data(as_text=True)
-    page = client.get("/reports").get_data(as_text=True)
-    return re.search(r'<meta name="csrf-token" content="([^"]+)"', page).group(1)
+    return csrf_token(client, "/reports")
 
 
 def html(response):
@@ -60,7 +56,7 @@ def test_every_page_sends_a_visitor_who_is_not_signed_in_to_the_login_form(clien
     ("nurse", "/sessions/999/record", 404), ("nurse", "/patients/999", 404),
 ])
 def test_who_may_open_which_page(client, session_id, role, path, status):
-    sign_in(client, role)
+    signed_in(client, role)
     assert client.get(path.format(id=session_id)).status_code == status
 
 
@@ -78,7 +74,7 @@ def test_who_may_open_which_page(client, session_id, role, path, status):
 ])
 def test_the_state_buttons_are_only_those_allowed_from_the_current_state(client, api, session_id, states, buttons):
     walk(api, session_id, *states)
-    sign_in(client, "nurse")
+    signed_in(client, "nurse")
     panel = html(client.get(f"/sessions/{session_id}/panels"))
     shown = [(b.get("data-transition"), b.text_content().strip()) for b in panel.xpath("//button[@data-transition]")]
     assert shown == buttons
@@ -86,14 +82,14 @@ def test_the_state_buttons_are_only_those_allowed_from_the_current_state(client,
 
 def test_the_reason_is_asked_to_abort_and_offered_to_pause(client, api, session_id):
     walk(api, session_id, "baseline", "infusing")
-    sign_in(client, "nurse")
+    signed_in(client, "nurse")
     panel = html(client.get(f"/sessions/{session_id}/panels"))
     assert {b.get("data-transition"): b.get("data-reason") for b in panel.xpath("//button[@data-transition]")} == {
         "paused": "optional", "recovery": "", "aborted": "required"}
 
 
 def test_the_vitals_form_takes_the_contract_fields_in_its_order_with_a_label_each(client, session_id):
-    sign_in(client, "nurse")
+    signed_in(client, "nurse")
     page = html(client.get(f"/sessions/{session_id}"))
     form = page.get_element_by_id("vitals-form")
     names = [e.get("name") for e in form.xpath(".//input|.//select")]
@@ -115,7 +111,7 @@ def test_a_signed_session_is_shown_read_only_apart_from_addenda(client, api, ses
     signed = api.post(f"/api/sessions/{session_id}/sign", {"password": PASSWORDS["clinician"], "meaning": "Reviewed"},
                       role="clinician")
     assert signed.status_code == 200, signed.get_json()
-    sign_in(client, "nurse")
+    signed_in(client, "nurse")
     page = html(client.get(f"/sessions/{session_id}"))
     recording = page.xpath("//fieldset[@data-recording]")
     assert len(recording) == 8 and all(f.get("disabled") is not None for f in recording)
@@ -126,7 +122,7 @@ def test_a_signed_session_is_shown_read_only_apart_from_addenda(client, api, ses
 
 def test_an_admin_may_read_a_session_but_gets_no_forms_to_write_it(client, api, session_id):
     walk(api, session_id, "baseline")
-    sign_in(client, "admin")
+    signed_in(client, "admin")
     page = html(client.get(f"/sessions/{session_id}"))
     assert all(f.get("disabled") is not None for f in page.xpath("//fieldset[@data-recording]"))
     assert page.xpath("//button[@data-transition]") == []
@@ -137,7 +133,7 @@ def test_the_esketamine_monitoring_panel_shows_only_for_esketamine(client, api):
     ketamine = api.session()["id"]
     esketamine = api.session(drug="esketamine", route="intranasal", dose_mg=56, dose_mg_per_kg=None,
                              planned_minutes=None, lot_number="L-1")["id"]
-    sign_in(client, "nurse")
+    signed_in(client, "nurse")
     assert html(client.get(f"/sessions/{ketamine}/panels")).xpath("//section[@data-panel='rems']/@hidden") == [""]
     panel = html(client.get(f"/sessions/{esketamine}/panels")).xpath("//section[@data-panel='rems']")[0]
     assert panel.get("hidden") is None
@@ -148,7 +144,7 @@ def test_the_esketamine_monitoring_panel_shows_only_for_esketamine(client, api):
 
 def test_reading_a_session_or_a_patient_page_is_audited(client, api):
     session = api.session()
-    sign_in(client, "nurse")
+    signed_in(client, "nurse")
     client.get(f"/sessions/{session['id']}")
     client.get(f"/sessions/{session['id']}/record")
     client.get(f"/patients/{session['patient_id']}")
@@ -163,14 +159,14 @@ def test_reading_a_session_or_a_patient_page_is_audited(client, api):
 def test_no_page_carries_an_inline_script_or_event_handler(client, api, path):
     session = api.session()
     if path != "/login":
-        sign_in(client, "clinician")
+        signed_in(client, "clinician")
     body = client.get(path.format(id=session["id"], patient=session["patient_id"])).get_data(as_text=True)
     assert re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", body) == []
     assert re.findall(r"\son[a-z]+\s*=", body) == []
 
 
 def test_the_new_session_page_warns_from_the_baseline_limits_in_force(client, api):
-    sign_in(client, "nurse")
+    signed_in(client, "nurse")
     form = html(client.get("/sessions/new")).get_element_by_id("new-session")
     assert (form.get("data-baseline-sbp"), form.get("data-baseline-dbp")) == ("140", "90")
     rules = copy.deepcopy(DEFAULT_RULES)
@@ -183,12 +179,12 @@ def test_the_new_session_page_warns_from_the_baseline_limits_in_force(client, ap
 
 
 def test_the_admin_page_lists_users_for_an_admin_and_only_the_thresholds_for_a_clinician(client):
-    sign_in(client, "admin")
+    signed_in(client, "admin")
     page = html(client.get("/admin"))
     assert page.xpath("//table[@class='users']/tbody/tr/th/text()") == ["admin", "clinician", "nurse"]
     assert page.xpath("//button[@data-user]/@data-disable") == ["true", "true"]  # not yourself
-    client.post("/logout", headers={"X-CSRFToken": sign_in(client, "admin")})
-    sign_in(client, "clinician")
+    client.post("/logout", headers={"X-CSRFToken": signed_in(client, "admin")})
+    signed_in(client, "clinician")
     page = html(client.get("/admin"))
     assert page.xpath("//table[@class='users']") == []
     assert page.xpath("//input[@name='hr.medium.hr.above']/@value") == ["110"]
@@ -196,7 +192,7 @@ def test_the_admin_page_lists_users_for_an_admin_and_only_the_thresholds_for_a_c
 
 def test_the_printed_flowsheet_has_a_column_for_every_measure_the_session_has(client, api, session_id):
     api.vitals(session_id, {"hr": 80, "sbp": 120, "dbp": 80, "spo2": 97, "pain": 3})
-    sign_in(client, "nurse")
+    signed_in(client, "nurse")
     page = html(client.get(f"/sessions/{session_id}/record"))
     heads = [th.text.strip() for th in page.xpath("//section[@class='flowsheet']//thead/tr/th")]
     assert heads == ["Time", "HR", "SBP", "DBP", "MAP", "SpO2", "Pain", "NEWS2", "Entered", "Status"]

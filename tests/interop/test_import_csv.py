@@ -9,7 +9,7 @@ import pytest
 
 from monitor.errors import ValidationFailed
 from monitor.interop.formats import Reading, parse
-from tests.conftest import SAMPLES as DATA
+from tests.helpers import SAMPLES as DATA
 
 MIMIC = DATA / "MIT-LCP__wfdb-python"
 ZONE = ZoneInfo("Europe/Berlin")  # CEST (+02:00) in summer, CET (+01:00) in winter

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import SAMPLES
-from tests.helpers import ROOT
+from tests.helpers import ROOT, SAMPLES
 
 SHARED = ROOT.parent / "shared" / "data"
 

@@ -8,7 +8,7 @@ import pytest
 
 from monitor.errors import ValidationFailed
 from monitor.interop.formats import Reading, parse
-from tests.conftest import SAMPLES
+from tests.helpers import SAMPLES
 
 IHE = SAMPLES / "IHEPCD__ihe-pcd-tf-2020"
 PHILIPS = (IHE / "PCD01_E.1.1_philips_physio_monitor.hl7").read_bytes()

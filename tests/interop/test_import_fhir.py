@@ -9,7 +9,7 @@ import pytest
 
 from monitor.errors import ValidationFailed
 from monitor.interop.formats import Reading, parse
-from tests.conftest import SAMPLES as DATA
+from tests.helpers import SAMPLES as DATA
 
 SPEC = DATA / "fhir-ru__fhir-ru.github.io"
 POCD = DATA / "HL7__uv-pocd"

@@ -14,8 +14,9 @@ import pytest
 from monitor.record import users, vitals
 from monitor.store.db import SYSTEM, Store
 from monitor.web.live import Lease, Publisher
-from tests.helpers import open_store
-from tests.test_live_stream import Wire, call, new_session, save, server  # noqa: F401 (module server fixture)
+from tests.helpers import call, open_store, wait_until
+
+from .test_live_stream import Wire, new_session, save
 
 
 @pytest.fixture
@@ -34,14 +35,6 @@ def record(store: Store, session_id: int, hr: int) -> None:
     with store.write(nurse) as tx:
         vitals.record(tx, session_id, [{"hr": hr}], zone=timezone.utc)
 
-
-def wait_until(predicate, seconds: float = 3.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def test_a_commit_in_this_process_is_published_at_once(store, session_id):
@@ -64,7 +57,7 @@ def test_a_commit_by_another_connection_is_found_by_polling(store, db_path, sess
     try:
         for hr in (71, 72, 73):
             record(other_process, session_id, hr)
-        assert wait_until(lambda: len(emitted) == 3)
+        assert wait_until(lambda: len(emitted) == 3, seconds=3)
         assert [e["data"]["hr"] for e in emitted] == [71, 72, 73]
     finally:
         publisher.stop()
@@ -78,29 +71,29 @@ def test_only_the_lease_holder_publishes_and_a_successor_carries_on_without_gap_
     first = Publisher(store, first_out.append, Lease(lease_file), poll=0.05)
     second = Publisher(open_store(db_path), second_out.append, Lease(lease_file), poll=0.05)
     first.start()
-    assert wait_until(lambda: first.last_published is not None)
+    assert wait_until(lambda: first.last_published is not None, seconds=3)
     second.start()
     record(store, session_id, 80)
     record(store, session_id, 81)
-    assert wait_until(lambda: len(first_out) == 2)
+    assert wait_until(lambda: len(first_out) == 2, seconds=3)
     first.stop()  # the holder goes away (a process that dies releases its lock the same way)
     record(store, session_id, 82)
-    assert wait_until(lambda: len(second_out) == 1)
+    assert wait_until(lambda: len(second_out) == 1, seconds=3)
     second.stop()
     assert [e["data"]["hr"] for e in first_out] == [80, 81]
     assert [e["data"]["hr"] for e in second_out] == [82]
 
 
-def test_subscribing_while_saves_stream_in_misses_nothing_and_doubles_nothing(server):  # noqa: F811
+def test_subscribing_while_saves_stream_in_misses_nothing_and_doubles_nothing(live_server):
     """Read on the wire, frame by frame: each subscriber gets every event after its `since`, once, in order."""
-    session_id = new_session(server)
-    start = call(server, "GET", "/api/events?since=0&limit=1")["last_seq"]
+    session_id = new_session(live_server)
+    start = call(live_server, "GET", "/api/events?since=0&limit=1")["last_seq"]
     stop = threading.Event()
 
     def keep_saving():
         hr = 60
         while not stop.is_set():
-            save(server, session_id, hr=hr)
+            save(live_server, session_id, hr=hr)
             hr = 60 + (hr - 59) % 40
 
     writer = threading.Thread(target=keep_saving)
@@ -109,14 +102,14 @@ def test_subscribing_while_saves_stream_in_misses_nothing_and_doubles_nothing(se
     try:
         for _ in range(5):
             time.sleep(0.05)
-            wire = Wire(server, server.tokens["nurse"])
+            wire = Wire(live_server, live_server.tokens["nurse"])
             wire.subscribe({"dashboard": True, "since": start})
             wires.append(wire)
         time.sleep(0.2)
     finally:
         stop.set()
         writer.join()
-    logged = [e["seq"] for e in call(server, "GET", f"/api/events?since={start}&limit=5000")["events"]]
+    logged = [e["seq"] for e in call(live_server, "GET", f"/api/events?since={start}&limit=5000")["events"]]
     assert len(logged) > 10
     for wire in wires:
         frames = []

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 from fhir.resources.R4B.bundle import Bundle
 
-from tests.conftest import counts, monitor
+from tests.helpers import counts, monitor
 
 from .test_imports_samples import DATA, IHE, MIMIC
 

@@ -13,8 +13,7 @@ import pytest
 from monitor.interop import import_rows, import_worker, imports
 from monitor.record import feed, patients, sessions
 from monitor.store.db import SYSTEM, Store
-from tests.conftest import counts, monitor
-from tests.helpers import open_store
+from tests.helpers import counts, monitor, open_store
 
 LONG = 20_700  # readings: a file long enough for the second process
 ZONE = ZoneInfo("Europe/London")

@@ -6,8 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from tests.conftest import counts
-from tests.security.conftest import sign_in
+from tests.helpers import counts, sign_in
 
 NOW = datetime(2026, 3, 18, 12, 30, tzinfo=timezone.utc)
 

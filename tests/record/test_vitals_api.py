@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from .conftest import counts
+from tests.helpers import counts
 
 
 @pytest.fixture

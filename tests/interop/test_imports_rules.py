@@ -14,8 +14,7 @@ from monitor.interop import import_check, import_rows
 from monitor.record import vitals
 from monitor.rules import validation
 from monitor.web.app import create_app
-from tests.conftest import ApiClient, counts
-from tests.helpers import open_store
+from tests.helpers import ApiClient, counts, open_store
 
 from .test_imports_samples import DATA, IHE, INFERNO, MIMIC, stored, upload
 

@@ -6,8 +6,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from monitor.views import reports
-
-from .conftest import ZONE
+from tests.helpers import ZONE
 
 NOW = datetime(2026, 3, 18, 12, 0, tzinfo=timezone.utc)  # a Wednesday
 
@@ -70,9 +69,9 @@ def test_an_empty_clinic_reports_nothing_but_zeros(store):
 
 
 def test_the_reports_page_shows_the_figures(clinic, client):
-    from .test_pages import html, sign_in
+    from tests.web.test_pages import html, signed_in
 
-    sign_in(client, "clinician")
+    signed_in(client, "clinician")
     page = html(client.get("/reports"))
     figures = dict(zip(page.xpath("//dl[@class='figures']//dt/text()"), page.xpath("//dl[@class='figures']//dd")))
     assert {k: v.text_content().strip() for k, v in figures.items()} == {

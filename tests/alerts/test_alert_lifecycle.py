@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from monitor.alerts import scheduler
-from tests.conftest import counts
+from tests.helpers import counts
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 NORMAL = {"hr": 72, "sbp": 120, "dbp": 80, "spo2": 98, "rr": 14, "temp_c": 36.8, "consciousness": "A"}

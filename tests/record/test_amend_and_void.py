@@ -3,7 +3,7 @@ import sqlite3
 
 import pytest
 
-from .conftest import counts
+from tests.helpers import counts
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 
 from monitor.errors import BadRequest, ValidationFailed
 from monitor.interop.formats import ParsedFile, parse
-from tests.conftest import SAMPLES as DATA
+from tests.helpers import SAMPLES as DATA
 
 ZONE = ZoneInfo("Europe/Berlin")
 VITALS_FIELDS = {"hr", "sbp", "dbp", "spo2", "rr", "temp_c", "etco2", "o2_lpm"}

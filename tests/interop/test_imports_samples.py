@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SAMPLES as DATA
-from tests.conftest import counts
+from tests.helpers import SAMPLES as DATA
+from tests.helpers import counts
 
 SPEC = "fhir-ru__fhir-ru.github.io"
 IHE = "IHEPCD__ihe-pcd-tf-2020"

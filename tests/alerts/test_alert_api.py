@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 import pytest
 
 from monitor.rules.alert_rules import DEFAULT_RULES
-from tests.conftest import counts
+from tests.helpers import counts
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 
