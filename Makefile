@@ -22,7 +22,7 @@ $(BIN)/python:
 	touch $@
 
 # Bytecode compiled ahead, as an installed package has it: an editable install does not, and with
-# PYTHONDONTWRITEBYTECODE set every `monitor` command would compile its modules again (~70 ms).
+# PYTHONDONTWRITEBYTECODE set every `monitor` command would compile its modules again.
 setup: .stamp-install .stamp-assets
 	$(BIN)/python -m compileall -q monitor
 

@@ -41,10 +41,6 @@ class Conflict(ApiError):
     status, code = 409, "conflict"
 
 
-class TooLarge(ApiError):
-    status, code = 413, "too_large"
-
-
 class ValidationFailed(ApiError):
     status, code = 422, "validation_failed"
 

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from ..store.db import SYSTEM, Store, Transaction
 from ..timeutil import iso
-from . import engine as alerts
+from . import engine
 
 log = logging.getLogger(__name__)
 WATCHED_STATES = ("infusing", "paused", "recovery")
@@ -26,18 +26,18 @@ def tick(store: Store, now: datetime | None = None) -> int:
     """Run every time-driven rule once at `now`; return how many alerts changed."""
     now = now or store.now()
     db = store.db
-    rules, _ = alerts.ruleset(db)
+    rules, _ = engine.ruleset(db)
     changed = 0
     for session_id in sessions_to_watch(db):
-        if alerts.time_rules_due(db, session_id, now, rules):
+        if engine.time_rules_due(db, session_id, now, rules):
             with acting_at(store, now) as tx:
-                changed += alerts.evaluate_time_rules(tx, session_id)
+                changed += engine.evaluate_time_rules(tx, session_id)
     for alert_id in reraises_due(db, now, rules["reraise_after_minutes"]):
         with acting_at(store, now) as tx:
-            changed += alerts.reraise(tx, alert_id) is not None
+            changed += engine.reraise(tx, alert_id) is not None
     for alert_id in silences_ended(db, now):
         with acting_at(store, now) as tx:
-            changed += alerts.end_silence(tx, alert_id) is not None
+            changed += engine.end_silence(tx, alert_id) is not None
     return changed
 
 
@@ -52,10 +52,10 @@ def acting_at(store: Store, now: datetime) -> Iterator[Transaction]:
 def sessions_to_watch(db) -> list[int]:
     """Sessions on an observation schedule, and any with a time-driven alert still open."""
     marks = ", ".join("?" for _ in WATCHED_STATES)
-    keys = ", ".join("?" for _ in alerts.TIME_RULES)
+    keys = ", ".join("?" for _ in engine.TIME_RULES)
     rows = db.execute(f"SELECT id FROM sessions WHERE state IN ({marks}) UNION SELECT session_id FROM alerts"
                       f" WHERE state != 'cleared' AND key IN ({keys}) ORDER BY 1",
-                      WATCHED_STATES + alerts.TIME_RULES)
+                      WATCHED_STATES + engine.TIME_RULES)
     return [r[0] for r in rows]
 
 

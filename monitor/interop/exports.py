@@ -22,7 +22,7 @@ from sqlite_utils import Database
 from ..record.side_effects import KINDS
 from ..rules.instruments import INSTRUMENTS
 from ..timeutil import iso
-from ..views import session_record as record
+from ..views import session_record
 from .formats.model import FORMULA_STARTS
 
 # (column, what it holds): the documented CSV layout, also shown in the API's description.
@@ -86,7 +86,7 @@ ENCOUNTER_STATUS = {"scheduled": "planned", "baseline": "arrived", "discharged":
 
 def export(db: Database, session_id: int, format: str, now: datetime) -> tuple[str, str]:
     """(text, media type) of one session in `format`: csv or fhir."""
-    whole = record.session_record(db, session_id)
+    whole = session_record.session_record(db, session_id)
     text = vitals_csv(whole) if format == "csv" else json.dumps(fhir_bundle(whole, now), ensure_ascii=False)
     return text, FORMATS[format]
 

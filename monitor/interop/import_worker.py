@@ -130,7 +130,7 @@ def check_in_child(receiver, sender, data: bytes, zone: tzinfo, start: Start, op
 
 def produce(data: bytes, zone: tzinfo, start: Start, options: Options, now: datetime, send) -> Outcome:
     """Read and check the file, sending each batch as soon as it is full. A CSV export is checked as it
-    is read (`importers.stream`) for as long as its times go forward; otherwise it is read whole first."""
+    is read (`formats.stream`) for as long as its times go forward; otherwise it is read whole first."""
     readable = stream(data, format=options.format, tz=zone)
     if readable is not None:
         try:

@@ -1,7 +1,7 @@
 """Importing a file of vitals into a session: the service behind the API, the import page and
 `monitor import`.
 
-The parsers (`importers`) read the file into readings; `import_check` puts every reading through
+The parsers (`formats`) read the file into readings; `import_check` puts every reading through
 the three validation tiers and words the report (CONTRACT.md §2); `import_rows` builds the rows,
 NEWS2 scores and `vitals.batch` records 500 at a time. Everything an import stores goes in ONE
 transaction with one audit entry and its batch events. A file with a rejected value stores
@@ -86,7 +86,7 @@ def worker_wanted(data: bytes) -> bool:
 @contextmanager
 def collector_paused():
     """Pause Python's cycle collector: a long file builds several objects per reading that all stay
-    alive and hold no cycles, and the collector would walk them again and again (a fifth of the time).
+    alive and hold no cycles, and the collector would walk them again and again.
     """
     was_enabled = gc.isenabled()
     gc.disable()

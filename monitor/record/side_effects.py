@@ -17,7 +17,6 @@ KINDS = (
     "hypertension", "hypotension", "tachycardia", "bradycardia", "respiratory_depression",
     "hypersalivation", "allergic_reaction", "other",
 )
-SEVERITIES = ("mild", "moderate", "severe")
 INFUSION_ACTIONS = ("none", "paused", "stopped")
 COLUMNS = ("id", "session_id", "kind", "severity", "observed_at", "intervention", "serious", "note",
            "entered_at", "entered_by", "late", "resolved_at")

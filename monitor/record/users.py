@@ -135,7 +135,3 @@ def user_for_login(db: Database, session_id: str, now: datetime, idle: timedelta
 def touch_login(db: Database, session_id: str, now: datetime) -> None:
     db.execute("UPDATE login_sessions SET last_seen = ? WHERE id = ?", (iso(now), token_hash(session_id)))
 
-
-def login_is_live(db: Database, session_id: str) -> bool:
-    row = db.execute("SELECT ended_at FROM login_sessions WHERE id = ?", (token_hash(session_id),)).fetchone()
-    return bool(row) and row[0] is None

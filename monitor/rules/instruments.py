@@ -104,19 +104,3 @@ def range_problem(value, low: int, high: int) -> str | None:
 
 def summary(problems: dict[str, str]) -> str:
     return "; ".join(f"{field} {problem}" for field, problem in problems.items())
-
-
-def suggest_aldrete_circulation(baseline_sbp: float, current_sbp: float) -> int:
-    """2 within ±20 mmHg of the baseline, 1 within ±20–50, 0 beyond ±50 (the nurse may change it)."""
-    difference = abs(current_sbp - baseline_sbp)
-    return next((points for largest, points in ALDRETE_CIRCULATION if difference <= largest), 0)
-
-
-def is_deep_sedation(moaas: int) -> bool:
-    """MOAA/S ≤ 2: responds only to painful stimulation, or not at all."""
-    return moaas <= INSTRUMENTS["moaas"]["deep_sedation_max"]
-
-
-def is_marked_dissociation(cadss_total: int) -> bool:
-    """A CADSS peak above 4, as esketamine analyses count marked dissociation."""
-    return cadss_total > INSTRUMENTS["cadss"]["marked_dissociation_above"]

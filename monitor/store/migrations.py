@@ -258,8 +258,8 @@ CREATE TABLE IF NOT EXISTS rems_submissions (
 );
 """ + insert_only_triggers("rems_submissions")
 
-# Every index entry costs an imported row about a microsecond, and seven partial indexes made
-# an import a third slower. The session's time index now also carries the NEWS2 inputs (after
+# Every index entry is work for each imported row, so the NEWS2 inputs share one index instead of
+# a partial index each. The session's time index now also carries the NEWS2 inputs (after
 # the id, so it still gives records in (taken_at, id) order), and a parameter found in the
 # latest record or two (rate, SpO2, pressure, pulse, temperature) is read from the index alone.
 # O2 flow and ACVPU, which most records lack, keep their small partial index so that looking

@@ -11,7 +11,7 @@ import json
 from sqlite_utils import Database
 
 from ..alerts import engine as alerts
-from ..record import sessions, side_effects
+from ..record import patients, sessions, side_effects
 from ..store import events
 
 TRENDS_KEPT = 200  # the latest current records per tile: enough for the trend and every latest value
@@ -33,11 +33,10 @@ def picture(db: Database, user: dict) -> dict:
 
 def tile(db: Database, session_id: int, user: dict) -> dict:
     session = sessions.get(db, session_id)
-    mrn, given, family = db.execute("SELECT mrn, given_name, family_name FROM patients WHERE id = ?",
-                                    (session["patient_id"],)).fetchone()
+    patient = patients.get(db, session["patient_id"])
     return {
         "session": {k: session[k] for k in ("id", "chair", "state", "drug", "route", "planned_minutes")},
-        "patient": {"initials": (given[:1] + family[:1]).upper(), "mrn_tail": mrn[-4:]},
+        "patient": {"initials": patients.initials(patient), "mrn_tail": patient["mrn"][-4:]},
         "timeline": sessions.timeline(sessions.transitions(db, session_id)),
         "vitals": recent_vitals(db, session_id),
         "moaas": [{"at": at, "score": total} for at, total in db.execute(

@@ -1,7 +1,7 @@
 """Clinic analytics for the reports page: sessions per week, BP rise, side-effect rates, recovery times.
 
 Counted over the sessions whose infusion (or nasal dosing) started in the window; the per-session
-figures are the treatment series' own (`record.series_row`), so both views always agree.
+figures are the treatment series' own (`session_record.series_row`), so both views always agree.
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from datetime import datetime, time, timedelta, tzinfo
 from sqlite_utils import Database
 
 from ..timeutil import iso, parse_stored
-from . import session_record as record
+from . import session_record
 
 BP_RISE_BIN_MMHG = 10
 RECOVERY_BIN_MINUTES = 10
@@ -21,7 +21,7 @@ def clinic_report(db: Database, now: datetime, zone: tzinfo, weeks: int = 12) ->
     """The figures of the last `weeks` calendar weeks (Monday to Sunday in the clinic's zone)."""
     start = week_start(now, zone) - timedelta(weeks=weeks - 1)
     dosed = dosed_since(db, iso(start))
-    rows = [record.series_row(db, session_id) for session_id, _ in dosed]
+    rows = [session_record.series_row(db, session_id) for session_id, _ in dosed]
     return {
         "since": iso(start),
         "sessions": len(rows),

@@ -11,8 +11,7 @@ from ..rules import alert_rules, instruments, rulesets, validation
 from ..store import events
 from ..timeutil import iso, parse_stored
 from ..views import dashboard as central_station
-from ..views import rems, reports
-from ..views import session_record as record
+from ..views import rems, reports, session_record
 from . import charts
 from .api.common import RECORDERS, REVIEWERS, audited_read, store, zone
 
@@ -196,7 +195,7 @@ def session_or_404(session_id: int) -> dict:
     db = store().db
     seen = events.last_seq(db)
     try:
-        whole = record.session_record(db, session_id)
+        whole = session_record.session_record(db, session_id)
     except NotFound:
         abort(404)
     audited_read("session", session_id, session_id)
@@ -287,7 +286,7 @@ def new_session():
 @login_required
 def patient(patient_id):
     try:
-        series = record.treatment_series(store().db, patient_id)
+        series = session_record.treatment_series(store().db, patient_id)
     except NotFound:
         abort(404)
     audited_read("patient", patient_id)

@@ -2,13 +2,7 @@
 import pytest
 
 from monitor.errors import BadRequest, ValidationFailed
-from monitor.rules.instruments import (
-    INSTRUMENTS,
-    is_deep_sedation,
-    is_marked_dissociation,
-    score,
-    suggest_aldrete_circulation,
-)
+from monitor.rules.instruments import ALDRETE_CIRCULATION, INSTRUMENTS, score
 
 ALDRETE_ITEMS = ("activity", "respiration", "circulation", "consciousness", "spo2")
 PADSS_ITEMS = ("vital_signs", "ambulation", "nausea_vomiting", "pain", "bleeding")
@@ -156,14 +150,18 @@ def test_malformed_requests_are_a_bad_request(instrument, given, field):
     (120, 170, 1), (120, 70, 1), (120, 171, 0), (120, 69, 0),
 ])
 def test_aldrete_circulation_suggestion(baseline, current, suggested):
-    assert suggest_aldrete_circulation(baseline, current) == suggested
+    """The bands the bedside page suggests the circulation item from (`circulation_bands`)."""
+    difference = abs(current - baseline)
+    assert next((points for largest, points in ALDRETE_CIRCULATION if difference <= largest), 0) == suggested
 
 
 @pytest.mark.parametrize(("moaas", "deep"), [(0, True), (1, True), (2, True), (3, False), (5, False)])
 def test_deep_sedation(moaas, deep):
-    assert is_deep_sedation(moaas) is deep
+    """The bound the REMS form's sedation answer reads."""
+    assert (moaas <= INSTRUMENTS["moaas"]["deep_sedation_max"]) is deep
 
 
 @pytest.mark.parametrize(("total", "marked"), [(0, False), (4, False), (5, True), (92, True)])
 def test_marked_dissociation(total, marked):
-    assert is_marked_dissociation(total) is marked
+    """The bound the REMS form's dissociation answer reads."""
+    assert (total > INSTRUMENTS["cadss"]["marked_dissociation_above"]) is marked
