@@ -285,8 +285,9 @@ SIGNED_IN: dict[tuple[str, str], list] = {}
 def sign_in_page(page, role: str, password: str | None = None, *, fresh: bool = True) -> None:
     """Sign a browser page in through the login form. `fresh=False` reuses that login's cookie after the
     first time (for tests about the page behind the login, not the sign-in itself)."""
-    key = (page.watch.base_url, role)
-    if not fresh and password is None and key in SIGNED_IN:
+    reused = not fresh and password is None
+    key = (page.watch.base_url, role) if reused else None
+    if reused and key in SIGNED_IN:
         page.context.add_cookies(SIGNED_IN[key])
         return
     page.goto("/login")
@@ -294,7 +295,7 @@ def sign_in_page(page, role: str, password: str | None = None, *, fresh: bool = 
     page.fill("input[name=password]", password or PASSWORDS[role])
     page.click("button[type=submit]")
     page.wait_for_url(lambda url: "/login" not in url)
-    if not fresh and password is None:  # only a login kept for reuse: a fresh one may be signed out later
+    if reused:  # only a login kept for reuse: a fresh one may be signed out later
         SIGNED_IN[key] = page.context.cookies()
 
 
