@@ -36,7 +36,7 @@ run: setup
 # Two workers (pytest-xdist), one per core: each has its own temporary files, servers and browser.
 test: setup audit
 	$(BIN)/lint-imports --no-logo
-	$(BIN)/python -m pytest -q -n 2
+	$(BIN)/python -m pytest -q -n 2 --dist loadscope
 
 # Known vulnerabilities in the installed packages (pip-audit; exceptions in docs/SECURITY.md).
 audit: setup

@@ -1,6 +1,7 @@
 """The `monitor` command (click): set-up, users and tokens, the server, the demo, backups, audit."""
 from __future__ import annotations
 
+import json
 import sqlite3
 import sys
 from pathlib import Path
@@ -8,9 +9,12 @@ from pathlib import Path
 import click
 
 from . import config as config_module
+from . import demo as demo_module
 from .alerts import triggers
+from .errors import ApiError
 from .record import users
 from .store import audit
+from .store.backup import backup as take_backup
 from .store.db import SYSTEM, Store
 
 
@@ -47,8 +51,6 @@ def user_add(name: str, role: str, password_stdin: bool) -> None:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    from .errors import ApiError
-
     try:
         with store.write(SYSTEM) as tx:
             users.add(tx, name, role, password)
@@ -79,7 +81,7 @@ def token_create(name: str) -> None:
 @click.option("--port", default=None, type=int, help="Port (MONITOR_PORT, default 5000).")
 @click.option("--threads", default=64, show_default=True, help="Worker threads (one per live connection).")
 def serve(host: str | None, port: int | None, threads: int) -> None:
-    from .server import run
+    from .server import run  # here: only `serve` loads gunicorn and Flask; every other command starts fast
 
     cfg = config_module.from_env()
     problems = config_module.problems_for_production(cfg)
@@ -92,8 +94,6 @@ def serve(host: str | None, port: int | None, threads: int) -> None:
 @click.option("--live", is_flag=True, help="Keep adding vitals to the active sessions until stopped.")
 @click.option("--interval", default=5.0, show_default=True, help="Seconds between live vitals rounds.")
 def demo(live: bool, interval: float) -> None:
-    from . import demo as demo_module
-
     cfg, store = open_store()
     if demo_module.seeded(store.db):
         click.echo("the demo clinic is already seeded", err=True)
@@ -111,8 +111,6 @@ def demo(live: bool, interval: float) -> None:
 @click.argument("dest", type=click.Path(dir_okay=False, path_type=Path))
 def backup(dest: Path) -> None:
     cfg, store = open_store()
-    from .store.backup import backup as take_backup
-
     try:
         pages = take_backup(cfg.db_path, dest)
     except (ValueError, sqlite3.Error) as error:
@@ -159,10 +157,7 @@ def acting_as(store: Store, name: str | None):
 @click.option("--user", metavar="NAME", help="Record the import as this user (default: the system).")
 def import_command(file: Path, session_id: int, format_: str | None, dry_run: bool, skip_invalid: bool,
                    confirm: bool, align_start: str | None, user: str | None) -> None:
-    import json
-
-    from .errors import ApiError
-    from .interop import imports
+    from .interop import imports  # here: the parsers and the import's checks load only for `import`
 
     cfg, store = open_store()
     actor = acting_as(store, user)
@@ -214,8 +209,7 @@ class ProgressBar:
 @click.option("--user", metavar="NAME", help="Record the export in the audit trail as this user (default: the "
               "system).")
 def export_command(session_id: int, format_: str, output: Path | None, user: str | None) -> None:
-    from .errors import ApiError
-    from .interop import exports
+    from .interop import exports  # here: the FHIR and CSV writers load only for `export`
 
     _, store = open_store()
     actor = acting_as(store, user)

@@ -22,8 +22,9 @@ from ..record import sessions
 from ..store.db import Store, Transaction
 from ..store.events import BATCH_SIZE
 from ..timeutil import CLOCK_SKEW
+from ..timeutil import parse as parse_time
 from . import import_rows
-from .formats import ParsedFile, detect_format, parse
+from .formats import FORMATS, ParsedFile, detect_format, parse
 from .import_check import (
     SOURCES,
     Options,
@@ -139,7 +140,7 @@ def store_with_worker(store: Store, session_id: int, data: bytes, *, actor, zone
                       progress: Progress) -> dict:
     """Store the readings as a second process reads and checks the file; a refusal rolls back what was
     inserted."""
-    from . import import_worker
+    from . import import_worker  # here: see worker_wanted
 
     source = SOURCES[options.format or detect_format(data)]
     with store.write(actor) as tx:
@@ -191,9 +192,6 @@ def flag(name: str, text: str | None) -> bool:
 
 def options_from(fields: dict[str, str | None], *, zone: tzinfo, now: datetime) -> Options:
     """Options from text fields (form or command line); align_start without an offset is clinic time."""
-    from ..timeutil import parse as parse_time
-    from .formats import FORMATS
-
     chosen = (fields.get("format") or "").strip().lower() or None
     if chosen is not None and chosen not in FORMATS:
         raise BadRequest(f"Unknown import format {chosen!r}", {"format": "must be csv, hl7 or fhir"})

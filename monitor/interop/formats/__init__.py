@@ -45,6 +45,6 @@ def stream(data: bytes, *, format: str | None = None, tz: tzinfo):
     rest is still being read; None for any other file, which `parse` reads whole."""
     if format not in (None, "csv") or not data.strip() or (format or detect_format(data)) != "csv":
         return None
-    from .csv_format import stream_csv
+    from .csv_format import stream_csv  # here: like `parse`, a parser loads only for a file in its format
 
     return stream_csv(data, tz)

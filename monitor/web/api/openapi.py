@@ -12,7 +12,7 @@ from functools import wraps
 from flask import Blueprint, g, request
 from jsonschema import Draft202012Validator
 
-from ...errors import BadRequest, Forbidden
+from ...errors import BadRequest, Forbidden, Unauthenticated
 from . import schemas
 
 CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")
@@ -43,7 +43,6 @@ class Api:
             @wraps(view)
             def handler(**kwargs):
                 if not public and g.get("user") is None:
-                    from ...errors import Unauthenticated
                     raise Unauthenticated("sign in or send a bearer token")
                 if not public and g.user["role"] not in roles:
                     raise Forbidden(f"a {g.user['role']} may not do this")
