@@ -33,10 +33,11 @@ run: setup
 	$(BIN)/monitor serve
 
 # lint-imports first: an upward import or an import cycle fails the suite before any test runs.
-# Two workers (pytest-xdist), one per core: each has its own temporary files, servers and browser.
+# Two workers (pytest-xdist), one per core: each has its own temporary files, servers and browser; the
+# browser tests share one worker and each module stays whole (tests/conftest.py's xdist groups).
 test: setup audit
 	$(BIN)/lint-imports --no-logo
-	$(BIN)/python -m pytest -q -n 2 --dist loadscope
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
 # Known vulnerabilities in the installed packages (pip-audit; exceptions in docs/SECURITY.md).
 audit: setup

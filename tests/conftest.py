@@ -1,6 +1,7 @@
 """Shared fixtures: a real SQLite file per test, the real app, users with tokens, the real server."""
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sqlite3
@@ -12,6 +13,26 @@ from monitor.record import patients, sessions, users
 from monitor.store.db import SYSTEM
 from monitor.web.app import create_app
 from tests.helpers import PASSWORDS, ZONE, ApiClient, FakeClock, open_store, server_on
+
+
+def pytest_collection_modifyitems(items):
+    """For `make test`'s two xdist workers (`--dist loadgroup`): a module's tests stay together on one worker
+    (its module-scoped server, and tests that read what the module's earlier tests counted), and every
+    browser test runs on the same worker, so one Chromium at a time shares the two cores with the rest."""
+    for item in items:
+        browser = "tests/browser/" in str(item.fspath)
+        item.add_marker(pytest.mark.xdist_group("browser" if browser else item.module.__name__))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def browser_first(request):
+    """On xdist workers the browser tests, whose waits are timed, get the cores first: the other test modules
+    (and the servers they start) run at a lower priority. Set per module, before its other fixtures, so a
+    module's server has its tests' priority. Raising it again needs root; elsewhere it stays low."""
+    if "PYTEST_XDIST_WORKER" in os.environ:
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, 0, 0 if "tests/browser/" in str(request.node.fspath) else 10)
+    yield
 
 
 def pytest_report_header(config):
