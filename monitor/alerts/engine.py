@@ -253,7 +253,7 @@ def ruleset(db: Database) -> tuple[dict, int]:
     if text not in PARSED_RULES:
         if len(PARSED_RULES) > 32:
             PARSED_RULES.clear()
-        PARSED_RULES[text] = json.loads(text)
+        PARSED_RULES[text] = alert_rules.with_defaults(json.loads(text))
     return PARSED_RULES[text], version
 
 

@@ -78,7 +78,10 @@ ROUTES = {"iv": "Intravenous", "intranasal": "Nasal", "im": "Intramuscular"}
 INSTRUMENT_NAMES = {"aldrete": "Modified Aldrete score", "padss": "Post-Anesthetic Discharge Scoring System (modified)",
                     "moaas": "Modified Observer's Assessment of Alertness/Sedation (MOAA/S)",
                     "cadss": "Clinician-Administered Dissociative States Scale (CADSS)",
-                    "bprs_plus": "Brief Psychiatric Rating Scale, positive symptoms (BPRS+)"}
+                    "bprs_plus": "Brief Psychiatric Rating Scale, positive symptoms (BPRS+)",
+                    "phq9": "Patient Health Questionnaire-9 (PHQ-9)", "gad7": "Generalized Anxiety Disorder-7 (GAD-7)",
+                    "pcl5": "PTSD Checklist for DSM-5 (PCL-5)",
+                    "madrs": "Montgomery-Asberg Depression Rating Scale (MADRS)"}
 CONSCIOUSNESS = {"A": "Alert", "C": "New confusion", "V": "Responds to voice", "P": "Responds to pain",
                  "U": "Unresponsive"}
 ENCOUNTER_STATUS = {"scheduled": "planned", "baseline": "arrived", "discharged": "finished", "aborted": "cancelled"}

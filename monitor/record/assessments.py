@@ -1,4 +1,5 @@
-"""Assessments: instrument scores (Aldrete, PADSS, MOAA/S, CADSS, BPRS+) with server-computed totals."""
+"""Assessments: instrument scores (Aldrete, PADSS, MOAA/S, CADSS, BPRS+, and the outcome measures PHQ-9,
+GAD-7, PCL-5, MADRS) with server-computed totals, bands and, for an outcome, its place in the course."""
 from __future__ import annotations
 
 import json
@@ -6,14 +7,15 @@ from datetime import tzinfo
 
 from sqlite_utils import Database
 
-from ..errors import NotFound
-from ..rules import instruments
+from ..errors import NotFound, ValidationFailed
+from ..rules import instruments, outcomes, rulesets
 from ..store.db import Transaction
 from ..timeutil import clinical_time, is_late, iso
 from . import sessions
 
 COLUMNS = ("id", "session_id", "instrument", "items", "total", "meets_discharge_criteria", "at",
-           "entered_at", "entered_by", "late")
+           "entered_at", "entered_by", "late", "band", "answered_by")
+ANSWERED_BY = ("staff", "patient")  # patient: a self-report on the tablet, entered by the nurse's login
 
 
 def record(tx: Transaction, session_id: int, body: dict, *, zone: tzinfo, idempotency_key: str | None = None) -> dict:
@@ -23,15 +25,21 @@ def record(tx: Transaction, session_id: int, body: dict, *, zone: tzinfo, idempo
                          (tx.actor.user_id, idempotency_key)).fetchone()
         if row:
             return get(tx.db, row[0])
-    scored = instruments.score(body["instrument"], body["items"])
+    answered_by = body.get("answered_by") or "staff"
+    if answered_by == "patient" and instruments.INSTRUMENTS.get(body["instrument"], {}).get("rated_by") != "patient":
+        raise ValidationFailed("only a self-report instrument is answered by the patient",
+                               {"answered_by": "must be staff for this instrument"})
+    settings = rulesets.in_force(tx.db)["outcomes"]
+    scored = instruments.score(body["instrument"], body["items"], settings)
     at = clinical_time(body.get("at"), "at", zone, tx.now)
     meets = scored["meets_discharge_criteria"]
     assessment_id = tx.insert("assessments", {
         "session_id": session_id, "instrument": scored["instrument"], "items": json.dumps(scored["items"]),
         "total": scored["total"], "meets_discharge_criteria": None if meets is None else int(meets),
         "at": iso(at), "entered_at": iso(tx.now), "entered_by": tx.actor.user_id,
-        "late": int(is_late(at, tx.now)), "idempotency_key": idempotency_key})
-    assessment = get(tx.db, assessment_id)
+        "late": int(is_late(at, tx.now)), "idempotency_key": idempotency_key, "band": scored.get("band"),
+        "answered_by": answered_by})
+    assessment = with_course(tx.db, get(tx.db, assessment_id), settings)
     tx.audit("assessment.record", "assessment", assessment_id, session_id=session_id, after=assessment)
     tx.event("assessment.recorded", session_id, assessment)
     return assessment
@@ -39,8 +47,8 @@ def record(tx: Transaction, session_id: int, body: dict, *, zone: tzinfo, idempo
 
 def _select(where: str) -> str:
     return ("SELECT a.id, a.session_id, a.instrument, a.items, a.total, a.meets_discharge_criteria, a.at,"
-            " a.entered_at, u.username, a.late FROM assessments a LEFT JOIN users u ON u.id = a.entered_by"
-            f" WHERE {where}")
+            " a.entered_at, u.username, a.late, a.band, a.answered_by FROM assessments a"
+            f" LEFT JOIN users u ON u.id = a.entered_by WHERE {where}")
 
 
 def shape(row) -> dict:
@@ -61,3 +69,28 @@ def get(db: Database, assessment_id: int) -> dict:
 
 def for_session(db: Database, session_id: int) -> list[dict]:
     return [shape(r) for r in db.execute(_select("a.session_id = ?") + " ORDER BY a.at, a.id", (session_id,))]
+
+
+def with_course(db: Database, assessment: dict, settings: dict) -> dict:
+    """An outcome measure's score with its baseline, change, response and remission in the course."""
+    if assessment["instrument"] not in instruments.OUTCOMES:
+        return assessment
+    patient_id = db.execute("SELECT patient_id FROM sessions WHERE id = ?", (assessment["session_id"],)).fetchone()[0]
+    series = outcomes.course_series(assessment["instrument"], course_scores(db, patient_id, assessment["instrument"]),
+                                    settings)
+    point = next(p for p in series if p["session_id"] == assessment["session_id"])
+    return assessment | {k: point[k] for k in ("baseline", "change_pct", "response", "remission", "worsening")}
+
+
+def course_scores(db: Database, patient_id: int, instrument: str) -> list[dict]:
+    """One score per session of the patient's course (the session's last of that instrument), in course
+    order (series number, then session), each with the session it belongs to."""
+    rows = db.execute(
+        _select("a.instrument = ? AND a.session_id IN (SELECT id FROM sessions WHERE patient_id = ?)"
+                " AND NOT EXISTS (SELECT 1 FROM assessments later WHERE later.session_id = a.session_id"
+                " AND later.instrument = a.instrument AND (later.at > a.at OR (later.at = a.at AND later.id > a.id)))"),
+        (instrument, patient_id)).fetchall()
+    order = {sid: n for n, (sid,) in enumerate(db.execute(
+        "SELECT id FROM sessions WHERE patient_id = ? ORDER BY series_number IS NULL, series_number, id",
+        (patient_id,)))}
+    return sorted((shape(r) for r in rows), key=lambda a: order[a["session_id"]])

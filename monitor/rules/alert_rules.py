@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 from ..errors import BadRequest, ValidationFailed
+from .instruments import OUTCOMES
 from .validation import CONSCIOUSNESS_LEVELS, is_number
 
 PRIORITY_RANK = {"high": 3, "medium": 2, "low": 1}
@@ -35,6 +36,15 @@ DEFAULT_RULES: dict = {
     "baseline_bp": {"low": {"sbp": {"above": 140}, "dbp": {"above": 90}}},
     "infusion_overtime": {"priority": "low", "minutes": 15},
     "early_discharge": {"minutes": 120},
+    "suicidality": {"priority": "high", "phq9_item_9_at_least": 1},
+    "rems_form_due": {"priority": "medium", "alert_on_day": 6},
+    "outcomes": {
+        "response_fall_pct": 50, "remission_at_most": {"phq9": 4, "gad7": 4, "madrs": 10},
+        "worsening_rise": {"phq9": 5}, "pcl5_probable_at_least": 33, "pcl5_meaningful_fall": 10,
+        "not_returned_days": 7, "course_infusions": 6,
+        "instruments_by_indication": {"ptsd": ["phq9", "gad7", "pcl5"], "depression": ["phq9", "gad7"],
+                                      "anxiety": ["gad7", "phq9"], "other": ["phq9", "gad7"]},
+    },
     "reraise_after_minutes": 5,
     "max_silence_minutes": 10,
 }
@@ -274,8 +284,11 @@ def number_problems(path: str, value, *, minimum_allowed: float, exclusive: bool
 
 
 def setting_problems(path: str, value, default) -> Iterator[Problem]:
-    """Settings keep the default's keys; a priority stays a priority and minutes stay positive."""
-    if isinstance(default, dict):
+    """Settings keep the default's keys; a priority stays a priority, minutes stay positive and a list
+    of instruments names outcome measures."""
+    if isinstance(default, list):
+        yield from instrument_list_problems(path, value)
+    elif isinstance(default, dict):
         yield from object_problems(path, value, default)
     elif default is None or isinstance(default, str):
         yield from priority_problems(path, value)
@@ -293,6 +306,19 @@ def object_problems(path: str, value, default: dict) -> Iterator[Problem]:
             yield Problem(f"{path}.{name}", ValidationFailed, "is required")
         else:
             yield from setting_problems(f"{path}.{name}", value[name], default_value)
+
+
+def instrument_list_problems(path: str, value) -> Iterator[Problem]:
+    if not isinstance(value, list) or not all(isinstance(name, str) for name in value):
+        yield Problem(path, BadRequest, "must be a list of instrument names")
+    elif unknown := [name for name in value if name not in OUTCOMES]:
+        yield Problem(path, ValidationFailed, f"{', '.join(unknown)} is not one of {', '.join(OUTCOMES)}")
+
+
+def with_defaults(rules: dict) -> dict:
+    """A stored rule set from before a rule existed, with that rule's defaults filled in."""
+    missing = {key: copy.deepcopy(value) for key, value in DEFAULT_RULES.items() if key not in rules}
+    return rules | missing if missing else rules
 
 
 def priority_problems(path: str, value) -> Iterator[Problem]:

@@ -1,6 +1,8 @@
-"""The assessment instruments of CLINICAL.md §5: their items, ranges and rules, and their scoring.
+"""The assessment instruments of CLINICAL.md §5 and the outcome measures of §8: their items, ranges,
+bands and rules, and their scoring.
 
-Only scores are stored, never item texts (the CADSS questions are copyrighted).
+Only scores are stored, never item texts (the CADSS questions are copyrighted); the outcome measures'
+items carry our own short labels, never the questionnaires' wording.
 """
 from __future__ import annotations
 
@@ -34,22 +36,85 @@ INSTRUMENTS: dict[str, dict] = {
     },
 }
 
+
+def numbered(count: int, low: int, high: int) -> dict[str, tuple[int, int]]:
+    return {f"item_{n}": (low, high) for n in range(1, count + 1)}
+
+
+# The outcome measures of CLINICAL.md §8, scored before each infusion. bands: (lowest total, name),
+# lowest first, names as CLINICAL.md writes them (lower case); labels: our own short item labels.
+# pcl5's "probable ptsd" starts at the clinic's setting (`outcomes.pcl5_probable_at_least`).
+OUTCOMES: dict[str, dict] = {
+    "phq9": {
+        "title": "PHQ-9 (depression)", "rated_by": "patient", "items": numbered(9, 0, 3),
+        "bands": ((0, "minimal"), (5, "mild"), (10, "moderate"), (15, "moderately severe"), (20, "severe")),
+        "labels": ("Interest", "Mood", "Sleep", "Energy", "Appetite", "Self-worth", "Concentration",
+                   "Psychomotor", "Thoughts of death or self-harm"),
+        "anchors": {0: "none", 1: "some days", 2: "most days", 3: "nearly daily"},
+    },
+    "gad7": {
+        "title": "GAD-7 (anxiety)", "rated_by": "patient", "items": numbered(7, 0, 3),
+        "bands": ((0, "minimal"), (5, "mild"), (10, "moderate"), (15, "severe")),
+        "labels": ("Nervousness", "Uncontrolled worry", "Worry about many things", "Trouble relaxing",
+                   "Restlessness", "Irritability", "Dread"),
+        "anchors": {0: "none", 1: "some days", 2: "most days", 3: "nearly daily"},
+    },
+    "pcl5": {
+        "title": "PCL-5 (PTSD, past month)", "rated_by": "patient", "items": numbered(20, 0, 4),
+        "bands": ((0, "below threshold"), ("pcl5_probable_at_least", "probable ptsd")),
+        "labels": ("Intrusive memories", "Nightmares", "Flashbacks", "Upset by reminders", "Body reactions",
+                   "Avoiding memories", "Avoiding reminders", "Memory gaps", "Negative beliefs", "Blame",
+                   "Negative feelings", "Lost interest", "Distance from others", "No positive feelings",
+                   "Irritability", "Risk-taking", "Hypervigilance", "Startle", "Concentration", "Sleep"),
+        "anchors": {0: "not at all", 1: "a little", 2: "moderately", 3: "quite a bit", 4: "extremely"},
+    },
+    "madrs": {
+        "title": "MADRS (depression, clinician-rated)", "rated_by": "clinician", "items": numbered(10, 0, 6),
+        "bands": ((0, "normal"), (7, "mild"), (20, "moderate"), (35, "severe")),
+        "labels": ("Apparent sadness", "Reported sadness", "Inner tension", "Sleep", "Appetite",
+                   "Concentration", "Lassitude", "Inability to feel", "Pessimism", "Suicidal thoughts"),
+        "anchors": {},
+    },
+}
+INSTRUMENTS.update({key: spec | {"discharge_min": None} for key, spec in OUTCOMES.items()})
+
+# The defaults of the outcome settings (CLINICAL.md §8); the clinic's own are in the rule set in force.
+PCL5_PROBABLE_AT_LEAST = 33
+
 # Aldrete circulation from the BP difference to baseline: (largest difference, score).
 ALDRETE_CIRCULATION = ((20, 2), (50, 1))
 
 
-def score(instrument: str, items: dict) -> dict:
-    """Check the item scores and compute the total and, for discharge instruments, the verdict."""
+def score(instrument: str, items: dict, settings: dict | None = None) -> dict:
+    """Check the item scores and compute the total and, for discharge instruments, the verdict; an
+    outcome measure also gets its band (`settings`: the rule set's `outcomes`, for the PCL-5 cut-off)."""
     spec = instrument_spec(instrument)
     scored = checked_items(spec, items)
     total = sum(scored.values())
     minimum = spec["discharge_min"]
-    return {
+    result = {
         "instrument": instrument,
         "items": scored,
         "total": total,
         "meets_discharge_criteria": None if minimum is None else total >= minimum,
     }
+    if instrument in OUTCOMES:
+        result["band"] = band(instrument, total, settings)
+    return result
+
+
+def band(instrument: str, total: int | None, settings: dict | None = None) -> str | None:
+    """The band name of an outcome measure's total (None for other instruments or no total)."""
+    spec = OUTCOMES.get(instrument)
+    if spec is None or total is None:
+        return None
+    found = None
+    for lowest, name in spec["bands"]:
+        if isinstance(lowest, str):  # a clinic setting
+            lowest = (settings or {}).get(lowest, PCL5_PROBABLE_AT_LEAST)
+        if total >= lowest:
+            found = name
+    return found
 
 
 def instrument_spec(instrument: str) -> dict:
@@ -73,6 +138,9 @@ def checked_items(spec: dict, items: dict) -> dict[str, int]:
         raise BadRequest(summary(wrong), wrong)
     invalid = {f"items.{name}": problem for name, (low, high) in ranges.items()
                if (problem := range_problem(given.get(name), low, high))}
+    missing = [name for name in ranges if name not in given]
+    if missing and len(missing) < len(ranges):
+        raise ValidationFailed(f"a partial set gives no total: {', '.join(missing)} missing", invalid)
     if invalid:
         raise ValidationFailed(summary(invalid), invalid)
     return {name: int(given[name]) for name in ranges}

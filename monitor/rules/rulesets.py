@@ -15,7 +15,7 @@ from . import alert_rules
 def in_force(db: Database) -> dict:
     """The newest rule set, or the defaults of CLINICAL.md §4 when none was saved."""
     row = db.execute("SELECT rules FROM alert_rule_versions ORDER BY version DESC LIMIT 1").fetchone()
-    return json.loads(row[0]) if row else copy.deepcopy(alert_rules.DEFAULT_RULES)
+    return alert_rules.with_defaults(json.loads(row[0])) if row else copy.deepcopy(alert_rules.DEFAULT_RULES)
 
 
 def current_version(db: Database) -> int:

@@ -272,12 +272,20 @@ CREATE INDEX IF NOT EXISTS vitals_session_time
     ON vitals(session_id, taken_at, id, rr, spo2, o2_lpm, sbp, hr, consciousness, temp_c);
 """
 
+# The outcome measures (CLINICAL.md §8): the band under the settings in force when scored, and who
+# answered (`staff`, or `patient` for a self-report on the tablet, entered by the nurse's login).
+ASSESSMENT_OUTCOMES = """
+ALTER TABLE assessments ADD COLUMN band TEXT;
+ALTER TABLE assessments ADD COLUMN answered_by TEXT NOT NULL DEFAULT 'staff';
+"""
+
 MIGRATIONS: list[str] = [
     CORE + "".join(insert_only_triggers(t) for t in INSERT_ONLY),
     ALERTS,
     NEWS2_INDEXES,
     REMS_SUBMISSIONS,
     NEWS2_COVERING_INDEX,
+    ASSESSMENT_OUTCOMES,
 ]
 
 

@@ -5,6 +5,7 @@ from sqlite_utils import Database
 
 from ..alerts import engine as alerts
 from ..record import assessments, notes, patients, sessions, side_effects, vitals
+from ..rules import outcomes, rulesets
 
 
 def session_record(db: Database, session_id: int) -> dict:
@@ -23,6 +24,7 @@ def session_record(db: Database, session_id: int) -> dict:
         "assessments": assessments.for_session(db, session_id),
         "notes": notes.for_session(db, session_id),
         "alerts": alerts.for_session(db, session_id),
+        "outcomes_asked": outcomes.asked_instruments(session["indication"], rulesets.in_force(db)["outcomes"]),
     }
     return record
 

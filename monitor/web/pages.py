@@ -121,18 +121,35 @@ INSTRUMENT_TEXTS = {
 }
 
 
-def instrument_forms() -> list[dict]:
-    """Each instrument's items with their choices, from the same tables the server scores with."""
+SHORT_TITLES = {"aldrete": "Aldrete", "padss": "PADSS", "moaas": "MOAA/S", "cadss": "CADSS", "bprs_plus": "BPRS+"} | {
+    key: spec["title"].split(" (")[0] for key, spec in instruments.OUTCOMES.items()}
+
+
+def instrument_texts(key: str) -> tuple[str, dict]:
+    """An instrument's title and its items' (label, anchors): an outcome measure's own short labels."""
+    if key in INSTRUMENT_TEXTS:
+        return INSTRUMENT_TEXTS[key]
+    spec = instruments.OUTCOMES[key]
+    return spec["title"], {name: (f"{n}. {label}", spec["anchors"])
+                           for n, (name, label) in enumerate(zip(spec["items"], spec["labels"]), start=1)}
+
+
+def instrument_forms(asked: tuple[str, ...] = ()) -> list[dict]:
+    """Each instrument's items with their choices, from the same tables the server scores with; the
+    outcome measures the session asks for first."""
     forms = []
-    for key, spec in instruments.INSTRUMENTS.items():
-        title, texts = INSTRUMENT_TEXTS[key]
+    keys = [*asked, *(k for k in instruments.INSTRUMENTS if k not in asked)]
+    for key in keys:
+        spec = instruments.INSTRUMENTS[key]
+        title, texts = instrument_texts(key)
         items = []
         for name, (low, high) in spec["items"].items():
             label, anchors = texts.get(name, (name.replace("_", " ").capitalize(), {}))
             choices = [(v, f"{v} · {anchors[v]}" if v in anchors else str(v)) for v in range(high, low - 1, -1)]
             items.append({"name": name, "label": label, "choices": choices})
         forms.append({"key": key, "title": title, "items": items, "discharge_min": spec["discharge_min"],
-                      "total": spec.get("total"), "max": sum(high for _, high in spec["items"].values())})
+                      "total": spec.get("total"), "max": sum(high for _, high in spec["items"].values()),
+                      "outcome": key in instruments.OUTCOMES, "asked": key in asked})
     return forms
 
 
@@ -184,7 +201,7 @@ def number_filter(value) -> str:
 def page_globals() -> dict:
     return {"clinic_zone": getattr(zone(), "key", "UTC"), "field_label": field_label,
             "column_label": column_label, "kind_label": kind_label,
-            "state_labels": STATE_LABELS}
+            "state_labels": STATE_LABELS, "instrument_titles": SHORT_TITLES}
 
 
 # The bedside page and its live panels.
@@ -240,7 +257,7 @@ def last_entered(whole: dict, state: str) -> str | None:
 def bedside(session_id):
     whole = session_or_404(session_id)
     return render_template("session.html", s=whole, view=panels(whole), vitals_form=VITALS_FORM,
-                           vitals_more=VITALS_MORE, instrument_forms=instrument_forms(),
+                           vitals_more=VITALS_MORE, instrument_forms=instrument_forms(tuple(whole["outcomes_asked"])),
                            side_effect_kinds=side_effects.KINDS, quick_side_effects=QUICK_SIDE_EFFECTS,
                            sign_meanings=SIGN_MEANINGS, circulation_bands=instruments.ALDRETE_CIRCULATION)
 

@@ -79,7 +79,10 @@ async function saveInstrument(form) {
       if (record) {
         const verdict = record.meets_discharge_criteria === null ? ''
           : record.meets_discharge_criteria ? ', meets discharge criteria' : ', does not meet discharge criteria';
-        status(form, `Saved ${title} ${record.total}${verdict}.`, 'ok');
+        const band = record.band ? ` (${record.band})` : '';
+        const change = record.change_pct === null || record.change_pct === undefined ? ''
+          : `, ${record.change_pct > 0 ? '+' : ''}${record.change_pct}% from baseline ${record.baseline}`;
+        status(form, `Saved ${title} ${record.total}${band}${verdict}${change}.`, 'ok');
         refresh();
       }
     },

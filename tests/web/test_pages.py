@@ -8,6 +8,7 @@ import lxml.html
 import pytest
 
 from monitor.rules.alert_rules import DEFAULT_RULES
+from monitor.rules.instruments import INSTRUMENTS
 from monitor.web import pages
 from tests.helpers import PASSWORDS, csrf_token, sign_in
 
@@ -114,7 +115,7 @@ def test_a_signed_session_is_shown_read_only_apart_from_addenda(client, api, ses
     signed_in(client, "nurse")
     page = html(client.get(f"/sessions/{session_id}"))
     recording = page.xpath("//fieldset[@data-recording]")
-    assert len(recording) == 8 and all(f.get("disabled") is not None for f in recording)
+    assert len(recording) == 3 + len(INSTRUMENTS) and all(f.get("disabled") is not None for f in recording)
     assert page.xpath("//button[@data-transition or @data-amend or @data-void]") == []
     assert page.xpath("//section[@data-when-locked]/@hidden") == []
     assert "The record is locked: add an addendum" in page.xpath("string(//p[@class='locked'])")

@@ -4,6 +4,9 @@ Clinical bounds are not here: they are the domain's (validation.py), answered wi
 """
 from __future__ import annotations
 
+from ...record import assessments
+from ...rules import instruments
+
 ERROR_TEXT = {
     400: "bad_request: not JSON, wrong types, unknown fields",
     401: "unauthenticated: no or bad credentials",
@@ -97,9 +100,11 @@ SIDE_EFFECT_IN = strict({
 }, ("kind", "severity"))
 RESOLVE_IN = strict({"resolved_at": nullable(TIME)})
 ASSESSMENT_IN = strict({
-    "instrument": {"enum": ["aldrete", "padss", "moaas", "cadss", "bprs_plus"]},
+    "instrument": {"enum": list(instruments.INSTRUMENTS)},
     "items": {"type": "object", "additionalProperties": {"type": "integer"}},
     "at": nullable(TIME),
+    "answered_by": {"enum": list(assessments.ANSWERED_BY),
+                    "description": "patient: a self-report (PHQ-9, GAD-7, PCL-5), entered by the signed-in nurse"},
 }, ("instrument", "items"))
 MEDICATION = strict({"name": STR, "dose": nullable(STR), "route": nullable(STR)}, ("name",))
 NOTE_IN = strict({
