@@ -10,10 +10,11 @@ from ..record import side_effects, users
 from ..rules import alert_rules, instruments, rulesets, validation
 from ..store import events
 from ..timeutil import iso, parse_stored
+from ..views import alarms, rems, reports, session_record
 from ..views import dashboard as central_station
-from ..views import rems, reports, session_record
 from . import charts
 from .api.common import RECORDERS, REVIEWERS, audited_read, store, zone
+from .api.reports import window as alarm_window
 
 blueprint = Blueprint("pages", __name__)
 
@@ -313,8 +314,19 @@ def patient(patient_id):
 @blueprint.route("/reports")
 @login_required
 def clinic_reports():
+    """The clinic's figures; for clinicians and admins also the alarm review of `?from=&to=` (the last week)."""
     figures = reports.clinic_report(store().db, store().now(), zone())
-    return render_template("reports.html", report=figures)
+    review = charts_of = None
+    if g.user["role"] in REVIEWERS:
+        review = alarms.alarm_review(store().db, *alarm_window())
+        charts_of = alarms.charts(review)
+    return render_template("reports.html", report=figures, review=review, alarm_charts=charts_of,
+                           alarm_title=alarm_title)
+
+
+def alarm_title(key: str) -> str:
+    """An alarm's rule as the thresholds page names it, without the setting's unit."""
+    return RULE_TITLES.get(key, kind_label(key)).split(" (")[0]
 
 
 RULE_TITLES = {"bp_high": "High BP", "bp_rise": "BP rise over baseline", "sbp_low": "Low SBP", "hr": "Heart rate",

@@ -45,6 +45,7 @@ API = {
     ("POST", "/api/sessions/{session_id}/addenda"): RECORDERS,
     ("GET", "/api/events"): EVERYONE,
     ("GET", "/api/audit"): REVIEWERS,
+    ("GET", "/api/reports/alarms"): REVIEWERS,
     ("GET", "/api/users"): ADMIN,
     ("POST", "/api/users"): ADMIN,
     ("POST", "/api/users/{user_id}"): ADMIN,
