@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 
 from sqlite_utils import Database
 
-from ..errors import Conflict, NotFound, ValidationFailed
+from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ..record import sessions
 from ..rules import alert_rules
 from ..rules.alert_rules import PRIORITY_RANK, Finding
@@ -33,7 +33,10 @@ COLUMNS = ("id", "session_id", "key", "priority", "message", "value", "limits", 
 ORDER = ("ORDER BY CASE priority WHEN 'high' THEN 3 WHEN 'medium' THEN 2 ELSE 1 END DESC, raised_at DESC, id DESC")
 SELECT = f"SELECT {', '.join(COLUMNS)}, condition_holds FROM alerts"
 # Raised by a moment rather than a lasting condition: only an acknowledgement ends them.
-MOMENTARY = ("escalation", "baseline_bp")
+MOMENTARY = ("escalation", "baseline_bp", "suicidality")
+# Acknowledged only by a clinician, with a comment (the assessment it asks for), and never ended by the
+# session ending: a positive PHQ-9 item 9 stays open until a clinician has assessed the patient.
+CLINICIAN_ASSESSES = ("suicidality",)
 TIME_RULES = ("vitals_overdue", "infusion_overtime")
 READINGS = ("hr", "sbp", "dbp", "spo2", "rr", "temp_c", "consciousness")
 LATEST_READING = ("(SELECT {m} FROM vitals_current WHERE session_id = :session AND {m} IS NOT NULL"
@@ -191,6 +194,12 @@ def acknowledge(tx: Transaction, alert_id: int, comment: str | None) -> dict:
     if alert["state"] != "active":
         raise Conflict(f"alert {alert_id} is already {alert['state']}")
     comment = (comment or "").strip() or None
+    if alert["key"] in CLINICIAN_ASSESSES:
+        if tx.actor.role != "clinician":
+            raise Forbidden("a clinician acknowledges this alert, after the suicide-risk assessment")
+        if comment is None:
+            raise ValidationFailed("say in the comment what the suicide-risk assessment found",
+                                   {"comment": "is required for this alert"})
     tx.execute("UPDATE alerts SET state = 'acknowledged', acknowledged_by = ?, acknowledged_at = ?, comment = ?"
                " WHERE id = ?", (tx.actor.username, iso(tx.now), comment, alert_id))
     acknowledged = record_change(tx, alert_id, alert, "alert.acknowledge", "alert.acknowledged", "acknowledged")
@@ -306,11 +315,25 @@ def evaluate_note(tx: Transaction, note: dict) -> None:
         apply(tx, note["session_id"], finding.key, finding, version)
 
 
+def evaluate_suicidality(tx: Transaction, session_id: int, assessment: dict) -> None:
+    """A PHQ-9 with item 9 positive raises the high `suicidality` alert; one with item 9 at 0 changes
+    nothing: the alert stays until a clinician acknowledges it."""
+    rules, version = ruleset(tx.db)
+    finding = alert_rules.evaluate_suicidality(assessment["items"], rules)
+    if finding:
+        apply(tx, session_id, finding.key, finding, version)
+
+
 def evaluate_transition(tx: Transaction, session_id: int, change: dict) -> None:
     """A confirmed high baseline raises `baseline_bp`; the schedule follows the state; an ended session clears all."""
     if change["to"] in sessions.FINAL:
+        waiting = open_alert(tx.db, session_id, "suicidality")
+        if change["to"] == "discharged" and waiting and waiting["state"] == "active":
+            raise Conflict("a clinician must assess the suicide risk and acknowledge the suicidality alert "
+                           "before discharge")
         for alert in listing(tx.db, "active", session_id):
-            clear(tx, alert, f"the session was {change['to']}")
+            if alert["key"] not in CLINICIAN_ASSESSES:
+                clear(tx, alert, f"the session was {change['to']}")
         return
     rules, version = ruleset(tx.db)
     if change["from"] == "baseline" and change["to"] == "infusing":

@@ -22,6 +22,14 @@ def readings(tx: Transaction, session_id: int, found: list[dict]) -> None:
         engine.evaluate_vitals(tx, session_id)
 
 
+def assessments(tx: Transaction, session_id: int, found: list[dict]) -> None:
+    """A MOAA/S is a sedation reading for the vitals rules; a PHQ-9 may raise the suicidality alert."""
+    readings(tx, session_id, [e for e in found if e["data"]["instrument"] == "moaas"])
+    for event in found:
+        if event["data"]["instrument"] == "phq9":
+            engine.evaluate_suicidality(tx, session_id, event["data"])
+
+
 def side_effects(tx: Transaction, session_id: int, found: list[dict]) -> None:
     """The worst unresolved side effect decides the session's side-effect alert."""
     engine.evaluate_side_effects(tx, session_id)
@@ -48,7 +56,7 @@ TRIGGERS: dict[str, Evaluation | None] = {
     "vitals.batch": readings,
     "side_effect.recorded": side_effects,
     "side_effect.resolved": side_effects,
-    "assessment.recorded": readings,
+    "assessment.recorded": assessments,
     "note.recorded": notes,
     "session.signed": None,
     "rems.submitted": None,

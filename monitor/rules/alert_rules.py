@@ -166,6 +166,18 @@ def evaluate_note(kind: str, text: str, rules: dict) -> Finding | None:
     return Finding("escalation", rules["escalation"]["priority"], message, text, {"kind": kind})
 
 
+def evaluate_suicidality(items: dict, rules: dict) -> Finding | None:
+    """A PHQ-9 with item 9 (thoughts of death or self-harm) at 1 or more, whatever the total: a same-day
+    suicide-risk assessment by a clinician (CLINICAL.md §8)."""
+    rule = rules["suicidality"]
+    answer = items.get("item_9")
+    if answer is None or answer < rule["phq9_item_9_at_least"]:
+        return None
+    message = (f"PHQ-9 item 9 = {shown(answer)} ≥ {shown(rule['phq9_item_9_at_least'])}: "
+               "same-day suicide-risk assessment by a clinician")
+    return Finding("suicidality", rule["priority"], message, answer, copy.deepcopy(rule))
+
+
 def vitals_overdue(state: str, minutes_since_last: float | None, rules: dict) -> Finding | None:
     """No vitals within the schedule of the state (infusing and paused, or recovery).
 

@@ -358,7 +358,9 @@ document.addEventListener('click', async (event) => {
     const result = await send('POST', `/api/side-effects/${target.dataset.resolve}/resolve`, {});
     if (result.ok) refresh(); else showPrompt(element('p', {}, result.error.message));
   } else if (target.dataset.alertAction) {
-    const result = await send('POST', `/api/alerts/${target.dataset.alert}/${target.dataset.alertAction}`, {});
+    const comment = document.querySelector(`[data-alert-comment="${target.dataset.alert}"]`);
+    const body = comment ? { comment: comment.value.trim() || null } : {};
+    const result = await send('POST', `/api/alerts/${target.dataset.alert}/${target.dataset.alertAction}`, body);
     if (result.ok) refresh(); else showPrompt(element('p', {}, result.error.message));
   }
 });
