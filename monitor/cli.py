@@ -76,18 +76,21 @@ def token_create(name: str) -> None:
     click.echo(value)
 
 
-@main.command(help="Serve HTTP and Socket.IO with a production server (gunicorn, threads).")
+@main.command(help="Serve HTTP and Socket.IO with a production server (gunicorn, gevent workers).")
 @click.option("--host", default=None, help="Address to listen on (MONITOR_HOST, default 127.0.0.1).")
 @click.option("--port", default=None, type=int, help="Port (MONITOR_PORT, default 5000).")
-@click.option("--threads", default=64, show_default=True, help="Worker threads (one per live connection).")
-def serve(host: str | None, port: int | None, threads: int) -> None:
-    from .server import run  # here: only `serve` loads gunicorn and Flask; every other command starts fast
+@click.option("--workers", default=None, type=int,
+              help="Server processes on the one port (MONITOR_WORKERS, default 1); more than one needs "
+                   "MONITOR_MESSAGE_QUEUE.")
+def serve(host: str | None, port: int | None, workers: int | None) -> None:
+    from .server import run  # here: only `serve` loads gunicorn; every other command starts fast
 
     cfg = config_module.from_env()
+    cfg = cfg.with_overrides(host=host or cfg.host, port=port or cfg.port, workers=workers or cfg.workers)
     problems = config_module.problems_for_production(cfg)
     if problems:
         raise click.ClickException("refusing to start:\n  - " + "\n  - ".join(problems))
-    run(cfg.with_overrides(host=host or cfg.host, port=port or cfg.port), threads=threads)
+    run(cfg)
 
 
 @main.command(help="Seed a demo clinic; --live keeps the active sessions producing vitals.")

@@ -24,6 +24,9 @@ class Config:
     timezone: ZoneInfo = field(default_factory=lambda: local_zone())
     allowed_origins: tuple[str, ...] = DEFAULT_ORIGINS
     message_queue: str | None = None
+    workers: int = 1
+    sockets_per_address: int = 100
+    proxy_hops: int = 0
     idle_timeout_minutes: int = 15
     absolute_timeout_hours: int = 12
     max_request_bytes: int = 1024 * 1024
@@ -68,6 +71,9 @@ def from_env(env: dict[str, str] | None = None) -> Config:
         timezone=ZoneInfo(zone) if zone else local_zone(),
         allowed_origins=origins or DEFAULT_ORIGINS,
         message_queue=env.get("MONITOR_MESSAGE_QUEUE") or None,
+        workers=int(env.get("MONITOR_WORKERS", "1")),
+        sockets_per_address=int(env.get("MONITOR_SOCKETS_PER_ADDRESS", "100")),
+        proxy_hops=int(env.get("MONITOR_PROXY_HOPS", "0")),
         idle_timeout_minutes=int(env.get("MONITOR_IDLE_TIMEOUT_MINUTES", "15")),
         absolute_timeout_hours=int(env.get("MONITOR_ABSOLUTE_TIMEOUT_HOURS", "12")),
         login_max_failures=int(env.get("MONITOR_LOGIN_MAX_FAILURES", "5")),
@@ -103,6 +109,11 @@ def problems_for_production(config: Config) -> list[str]:
         )
     if "*" in config.allowed_origins:
         problems.append("MONITOR_ALLOWED_ORIGINS contains '*': list the clinic's own origins")
+    if config.workers < 1:
+        problems.append(f"MONITOR_WORKERS is {config.workers}: it must be at least 1")
+    if config.workers > 1 and not config.message_queue:
+        problems.append("several workers need MONITOR_MESSAGE_QUEUE (e.g. redis://127.0.0.1:6379/0) to wake "
+                        "each other")
     if config.synchronous != "FULL":
         problems.append(f"MONITOR_SYNCHRONOUS is {config.synchronous}: it must be FULL")
     return problems

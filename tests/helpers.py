@@ -121,7 +121,7 @@ class LiveServer:
         return result.stdout
 
     def start(self) -> None:
-        self.process = subprocess.Popen([str(BIN / "monitor"), "serve", "--threads", "64"], env=self.env, cwd=ROOT,
+        self.process = subprocess.Popen([str(BIN / "monitor"), "serve"], env=self.env, cwd=ROOT,
                                         stdout=open(self.log, "ab"), stderr=subprocess.STDOUT,
                                         start_new_session=True)
         deadline = time.time() + 30

@@ -73,10 +73,12 @@ def silences_ended(db, now: datetime) -> list[int]:
 
 
 class Scheduler:
-    """Runs `tick` every `interval` seconds on a daemon thread of the server process."""
+    """Runs `tick` every `interval` seconds on a daemon thread of the server process, while this process
+    holds `lease` (anything with `hold()` and `release()`): with several server processes on one database
+    the time-driven rules run in one of them, and another takes over within a tick when it dies."""
 
-    def __init__(self, store: Store, interval: float = 1.0):
-        self.store, self.interval = store, interval
+    def __init__(self, store: Store, interval: float = 1.0, lease=None):
+        self.store, self.interval, self.lease = store, interval, lease
         self.stopping = threading.Event()
         self.thread: threading.Thread | None = None
 
@@ -87,7 +89,8 @@ class Scheduler:
     def run(self) -> None:
         while not self.stopping.wait(self.interval):
             try:
-                tick(self.store)
+                if self.lease is None or self.lease.hold():
+                    tick(self.store)
             except Exception:  # keep the schedule running; the next tick tries again
                 log.exception("alert scheduler tick failed")
 
@@ -95,3 +98,5 @@ class Scheduler:
         self.stopping.set()
         if self.thread:
             self.thread.join(timeout=5)
+        if self.lease is not None:
+            self.lease.release()

@@ -59,7 +59,8 @@ def create_app(config: config_module.Config | None = None, store: Store | None =
     @app.get("/healthz")
     def healthz():
         store.db.execute("SELECT 1").fetchone()
-        return jsonify({"status": "ok"})
+        degraded = live.message_queue_health(app)  # saves still work; live events of other processes lag
+        return jsonify({"status": "degraded"} | degraded if degraded else {"status": "ok"})
 
     security.wrap(app, config)  # last: outermost, so every response gets the headers
     return app

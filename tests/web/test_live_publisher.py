@@ -13,7 +13,7 @@ import pytest
 
 from monitor.record import users, vitals
 from monitor.store.db import SYSTEM, Store
-from monitor.web.live import Lease, Publisher
+from monitor.web.live import Publisher
 from tests.helpers import call, open_store, wait_until
 
 from .test_live_stream import Wire, new_session, save
@@ -64,24 +64,26 @@ def test_a_commit_by_another_connection_is_found_by_polling(store, db_path, sess
         other_process.close()
 
 
-def test_only_the_lease_holder_publishes_and_a_successor_carries_on_without_gap_or_double(store, db_path,
-                                                                                          session_id):
-    lease_file = db_path.with_suffix(".publisher")
+def test_every_process_publishes_every_event_to_its_own_sockets_once_and_in_order(store, db_path, session_id):
+    """Two server processes on one database: each tails the one log, whoever wrote the event."""
     first_out, second_out = [], []
-    first = Publisher(store, first_out.append, Lease(lease_file), poll=0.05)
-    second = Publisher(open_store(db_path), second_out.append, Lease(lease_file), poll=0.05)
+    first = Publisher(store, first_out.append, poll=0.05)
+    other_store = open_store(db_path)
+    second = Publisher(other_store, second_out.append, poll=0.05)
+    store.on_commit(first.committed)
+    other_store.on_commit(second.committed)
     first.start()
-    assert wait_until(lambda: first.last_published is not None, seconds=3)
     second.start()
-    record(store, session_id, 80)
-    record(store, session_id, 81)
-    assert wait_until(lambda: len(first_out) == 2, seconds=3)
-    first.stop()  # the holder goes away (a process that dies releases its lock the same way)
-    record(store, session_id, 82)
-    assert wait_until(lambda: len(second_out) == 1, seconds=3)
-    second.stop()
-    assert [e["data"]["hr"] for e in first_out] == [80, 81]
-    assert [e["data"]["hr"] for e in second_out] == [82]
+    try:
+        for hr in (80, 81, 82, 83):
+            record(store if hr % 2 else other_store, session_id, hr)
+        assert wait_until(lambda: len(first_out) == 4 and len(second_out) == 4, seconds=3)
+    finally:
+        first.stop()
+        second.stop()
+        other_store.close()
+    assert [e["data"]["hr"] for e in first_out] == [80, 81, 82, 83]
+    assert [e["seq"] for e in second_out] == [e["seq"] for e in first_out]
 
 
 def test_subscribing_while_saves_stream_in_misses_nothing_and_doubles_nothing(live_server):
