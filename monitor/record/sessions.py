@@ -240,10 +240,14 @@ def signature(db: Database, session_id: int) -> dict | None:
 
 
 def sign(tx: Transaction, session_id: int, meaning: str) -> dict:
-    """Lock the record under the clinician's name; the password was checked by the caller."""
+    """Lock the record under the clinician's name; the password was checked by the caller. Only a finished
+    (discharged or aborted) session: a signed one takes no more writes, so it could never move on."""
     if tx.actor.role != "clinician":
         raise Forbidden("only a clinician may sign")
-    check_writable(tx.db, session_id)
+    state = require_writable(tx.db, session_id)["state"]
+    if state not in FINAL:
+        raise Conflict(f"only a discharged or aborted session can be signed; this one is {state}: "
+                       "discharge or abort it first", {"state": f"is {state}"})
     if not meaning.strip():
         raise ValidationFailed("state what the signature means", {"meaning": "is required"})
     tx.insert("signatures", {"session_id": session_id, "signed_at": iso(tx.now),

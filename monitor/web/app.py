@@ -16,6 +16,7 @@ from ..errors import ApiError
 from ..record import users
 from ..store.db import Store
 from . import api, auth, live, pages, security
+from .api.common import RequestJson
 
 ROOT = Path(__file__).resolve().parents[2]
 HTTP_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
@@ -27,6 +28,7 @@ def create_app(config: config_module.Config | None = None, store: Store | None =
     config = config or config_module.from_env()
     logs.setup()
     app = Flask("monitor", template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
+    app.json = RequestJson(app)
     app.config.update(
         SECRET_KEY=config.secret_key,
         SESSION_COOKIE_NAME="monitor_session",

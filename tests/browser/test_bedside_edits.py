@@ -101,6 +101,7 @@ def test_a_clinician_signs_and_the_page_refuses_further_edits_but_takes_an_adden
     t = minute_now()
     session_id = infusing_session(api, t)
     api.to(session_id, "recovery", ago(5, t))
+    api.to(session_id, "aborted", ago(4, t), reason="patient asked to go home")  # only a finished session is signed
     with watched_page(browser, live_server) as page:
         sign_in_page(page, "clinician", fresh=False)
         page.goto(f"/sessions/{session_id}")

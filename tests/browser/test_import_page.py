@@ -112,6 +112,7 @@ def test_a_large_file_shows_its_progress(nurse_page, live_server, tmp_path):
 def test_a_signed_session_offers_no_import(nurse_page, live_server):
     page, api = nurse_page, LiveApi(live_server)
     session = api.session()
+    api.post(f"/api/sessions/{session['id']}/transitions", {"to": "aborted", "reason": "patient declined"})
     api.post(f"/api/sessions/{session['id']}/sign", {"password": "clinician-password-1", "meaning": "Reviewed"},
              role="clinician", expect=200)
     open_import(page, session["id"])

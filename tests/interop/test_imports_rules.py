@@ -311,6 +311,7 @@ def test_alerts_are_evaluated_once_on_the_newest_values(api):
 
 def test_a_signed_session_refuses_imports(api, db_path):
     session = api.session()
+    api.transition(session["id"], "aborted", reason="patient declined")  # only a finished session is signed
     api.post(f"/api/sessions/{session['id']}/sign", {"password": "clinician-password-1", "meaning": "Reviewed"},
              role="clinician")
     before = counts(db_path)

@@ -2,9 +2,12 @@
 document (status, content type, body schema), for valid and invalid requests alike.
 
 Bounded for CI: a few examples per operation and mode, no example database, no deadline per case.
+The hostile bodies of issue 10 point 7 (deep nesting, a lone surrogate in a text, an id of 2^63) are
+sent to every JSON operation, each made from a body the operation would take.
 """
 from __future__ import annotations
 
+import json
 import shutil
 
 import pytest
@@ -24,7 +27,7 @@ from schemathesis.specs.openapi.checks import (
 from monitor.record import users
 from monitor.store.db import SYSTEM
 from monitor.web.app import create_app
-from tests.helpers import ZONE, open_store
+from tests.helpers import ZONE, counts, open_store
 
 EXAMPLES_PER_OPERATION = 20
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
@@ -128,3 +131,83 @@ def test_the_fuzzing_ran_cases_and_never_a_server_error(api_schema):
     print(f"schemathesis: {CASES['run']} cases over {operations} operations, by status {CASES['by_status']}")
     assert CASES["run"] >= operations * 2 * 5
     assert not any(status >= 500 for status in CASES["by_status"])
+
+
+HOSTILE_EXAMPLES_PER_OPERATION = 4
+DEEP = 100_000  # levels: past what Python's json (and jsonschema) can recurse through
+
+
+def leaves_replaced(body, kind: type, replace):
+    """`body` with every leaf of `kind` (never a bool) replaced; None when it has none."""
+    found = False
+
+    def walk(value):
+        nonlocal found
+        if isinstance(value, dict):
+            return {k: walk(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v) for v in value]
+        if isinstance(value, kind) and not isinstance(value, bool):
+            found = True
+            return replace(value)
+        return value
+
+    changed = walk(body)
+    return changed if found else None
+
+
+def hostile_variants(body) -> dict:
+    """The hostile bodies made from one generated `body`, by name (JSON text, as a client sends it)."""
+    variants = {"lone surrogate": leaves_replaced(body, str, lambda text: text + "\ud800"),
+                "id of 2^63": leaves_replaced(body, int, lambda number: 2**63)}
+    return {name: json.dumps(value) for name, value in variants.items() if value is not None}
+
+
+def json_operations(api_schema) -> list:
+    operations = [result.ok() for result in api_schema.get_all_operations()]
+    return [op for op in operations if "application/json" in (op.definition.raw.get("requestBody") or {})
+            .get("content", {})]
+
+
+def send_hostile(client, store, operation, path: str, body_text: str) -> str | None:
+    """Send one hostile body; what went wrong, or None when it was a clean 400 that changed nothing."""
+    role = (operation.definition.raw.get("x-roles") or ["clinician"])[0]
+    headers = {"Authorization": f"Bearer {fresh_token(store, role)}", "Content-Type": "application/json"}
+    before = counts(store.path)
+    response = client.open(path, method=operation.method.upper(), data=body_text, headers=headers)
+    problem = None
+    if response.status_code != 400 or (response.get_json() or {}).get("error", {}).get("code") != "bad_request":
+        problem = f"answered {response.status_code} {response.get_data(as_text=True)[:200]}"
+    elif counts(store.path) != before:
+        problem = "changed the database"
+    return problem and f"{operation.method.upper()} {path}: {problem}"
+
+
+def test_every_json_operation_refuses_hostile_bodies_cleanly_and_changes_nothing(api_schema, fuzz_store, fuzz_app):
+    """Issue 10 point 7: deep nesting, a lone surrogate in any text and an id of 2^63 are a 400 JSON error
+    on every JSON operation, and the database (row counts, last event seq) is unchanged."""
+    ids = fuzz_app.extensions["fuzz.ids"]
+    client = fuzz_app.test_client()
+    operations = json_operations(api_schema)
+    failures, sent = [], {"deep": 0, "lone surrogate": 0, "id of 2^63": 0}
+    for operation in operations:
+        fixed = {p.name: ids[p.name] for p in operation.path_parameters if p.name in ids} or None
+        path = operation.path.format(**(fixed or {}))
+        for deep in ("[" * DEEP + "]" * DEEP, '{"a":' * DEEP + "1" + "}" * DEEP):
+            failures.append(send_hostile(client, fuzz_store, operation, path, deep))
+            sent["deep"] += 1
+
+        @given(case=operation.as_strategy(generation_mode=GenerationMode.POSITIVE, path_parameters=fixed))
+        @settings(max_examples=HOSTILE_EXAMPLES_PER_OPERATION, deadline=None, database=None, derandomize=True,
+                  phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+        def run(case):
+            for name, text in hostile_variants(case.body).items():
+                failures.append(send_hostile(client, fuzz_store, case.operation, case.formatted_path, text))
+                sent[name] += 1
+
+        run()
+    failures = [f for f in failures if f]
+    assert not failures, "\n".join(failures[:20])
+    assert len(operations) >= 15
+    assert sent["deep"] == 2 * len(operations) and sent["lone surrogate"] >= len(operations), sent
+    assert sent["id of 2^63"] >= 10, sent  # the operations with a whole number in their body

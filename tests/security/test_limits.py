@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 
+import pytest
+
 from monitor.config import Config
 from tests.helpers import counts
 
@@ -66,4 +68,31 @@ def test_an_upload_may_be_larger_than_a_json_body_but_not_over_sixteen_mib(clien
     under = upload(client, 2 * MIB)
     assert under.status_code == 403  # read past the size check, then refused for its missing CSRF token
     assert_too_large(upload(client, 16 * MIB + 1), 16 * MIB)
+    assert counts(db_path) == before
+
+
+HOSTILE = {
+    "nested 100,000 deep": ("/api/patients", '{"mrn":' * 100_000 + "1" + "}" * 100_000, "body"),
+    "a lone surrogate in a name": ("/api/patients", '{"mrn": "H-1", "family_name": "Okafor\\ud800", '
+                                   '"given_name": "Grace", "birth_date": "1979-03-14"}', "family_name"),
+    "an id of 2^63": ("/api/sessions", '{"patient_id": 9223372036854775808, "chair": "1", "drug": "ketamine", '
+                      '"route": "iv"}', "patient_id"),
+    "a float past what a double holds": ("/api/patients", '{"mrn": "H-2", "family_name": "Okafor", '
+                                         '"given_name": "Grace", "birth_date": "1979-03-14", "weight_kg": 1e400}',
+                                         "weight_kg"),
+}
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_a_hostile_json_body_is_a_clean_400_that_changes_nothing(api, db_path, name):
+    """Issue 10 point 7 (each was a 500): refused where the body is parsed, before any route reads it.
+    Every JSON operation gets the same bodies in tests/security/test_fuzz.py."""
+    path, text, field = HOSTILE[name]
+    before = counts(db_path)
+    response = api.client.post(path, data=text, content_type="application/json",
+                               headers={"Authorization": f"Bearer {api.tokens['nurse']}"})
+    assert response.status_code == 400, response.get_data(as_text=True)
+    error = response.get_json()["error"]
+    assert error["code"] == "bad_request"
+    assert field in error["fields"]
     assert counts(db_path) == before

@@ -35,6 +35,7 @@ def test_a_bad_token_is_unauthenticated(client):
 @pytest.mark.parametrize("role, status", [("nurse", 403), ("admin", 403), ("clinician", 200)])
 def test_only_a_clinician_signs(api, role, status):
     sid = api.session()["id"]
+    api.transition(sid, "aborted", reason="patient declined")
     response = api.post(f"/api/sessions/{sid}/sign", {"password": f"{role}-password-1", "meaning": "reviewed"},
                         role=role)
     assert response.status_code == status
@@ -42,6 +43,7 @@ def test_only_a_clinician_signs(api, role, status):
 
 def test_signing_needs_the_right_password(api):
     sid = api.session()["id"]
+    api.transition(sid, "aborted", reason="patient declined")
     response = api.post(f"/api/sessions/{sid}/sign", {"password": "wrong", "meaning": "reviewed"}, role="clinician")
     assert response.status_code == 422
     assert api.get(f"/api/sessions/{sid}").get_json()["locked"] is False
@@ -50,6 +52,7 @@ def test_signing_needs_the_right_password(api):
 def test_a_signed_session_refuses_writes_but_takes_addenda(api):
     sid = api.session()["id"]
     stored = api.vitals(sid, {"hr": 80}).get_json()
+    api.transition(sid, "aborted", reason="patient declined")
     signed = api.post(f"/api/sessions/{sid}/sign", {"password": "clinician-password-1",
                                                     "meaning": "I reviewed this record"}, role="clinician")
     assert signed.status_code == 200
@@ -57,7 +60,7 @@ def test_a_signed_session_refuses_writes_but_takes_addenda(api):
     assert signed.get_json()["signature"]["meaning"] == "I reviewed this record"
     for response in (
         api.vitals(sid, {"hr": 80}),
-        api.transition(sid, "baseline"),
+        api.transition(sid, "aborted", reason="again"),
         api.post(f"/api/vitals/{stored['id']}/amend", {"hr": 81, "reason": "x"}),
         api.post(f"/api/vitals/{stored['id']}/void", {"reason": "x"}),
         api.post(f"/api/sessions/{sid}/side-effects", {"kind": "nausea", "severity": "mild"}),

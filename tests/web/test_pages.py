@@ -109,6 +109,7 @@ def test_the_vitals_form_takes_the_contract_fields_in_its_order_with_a_label_eac
 def test_a_signed_session_is_shown_read_only_apart_from_addenda(client, api, session_id):
     walk(api, session_id, "baseline", "infusing", "recovery")
     api.vitals(session_id, {"hr": 70})
+    api.transition(session_id, "aborted", reason="patient felt unwell")
     signed = api.post(f"/api/sessions/{session_id}/sign", {"password": PASSWORDS["clinician"], "meaning": "Reviewed"},
                       role="clinician")
     assert signed.status_code == 200, signed.get_json()

@@ -1,7 +1,12 @@
 """The HTTP API of CONTRACT.md §2: thin doors into the domain, one write transaction per change."""
 from __future__ import annotations
 
+import json
+import math
+import re
+
 from flask import Blueprint, current_app, g, jsonify, request
+from flask.json.provider import DefaultJSONProvider
 
 from ... import __version__
 from ...errors import BadRequest
@@ -12,6 +17,58 @@ blueprint = Blueprint("api", __name__, url_prefix="/api")
 api = Api(blueprint, "/api")
 RECORDERS = ("nurse", "clinician")
 REVIEWERS = ("clinician", "admin")
+
+
+MAX_JSON_DEPTH = 32  # the deepest body the API takes is 4 levels; jsonschema and json recurse per level
+SURROGATE = re.compile("[\ud800-\udfff]")
+MIN_ID = -(2**63)
+
+
+class RequestJson(DefaultJSONProvider):
+    """The app's JSON: every request body any route reads (`request.get_json`) is parsed here once, and
+    what SQLite or the validators cannot take is a 400 before a route sees it (each was once a 500)."""
+
+    def loads(self, s, **kwargs):
+        try:
+            value = json.loads(s, parse_constant=not_a_number, **kwargs)
+        except RecursionError:
+            raise BadRequest(f"the body is nested more than {MAX_JSON_DEPTH} levels deep",
+                             {"body": "nested too deep"}) from None
+        check_storable(value)
+        return value
+
+
+def not_a_number(name: str):
+    raise BadRequest(f"{name} is not a number JSON allows", {"body": f"{name} is not allowed"})
+
+
+def check_storable(value) -> None:
+    """400 for a body nested too deep, a text holding a lone surrogate (not Unicode text; SQLite
+    cannot store it) or a number SQLite cannot hold (an integer past 64 bits, an overflowing float)."""
+    pending = [(value, 1, "body")]
+    while pending:
+        item, depth, where = pending.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise BadRequest(f"the body is nested more than {MAX_JSON_DEPTH} levels deep", {where: "nested too deep"})
+        if isinstance(item, dict):
+            for key, inner in item.items():
+                check_text(key, where)
+                pending.append((inner, depth + 1, key if where == "body" else f"{where}.{key}"))
+        elif isinstance(item, list):
+            pending.extend((inner, depth + 1, f"{where}.{i}" if where != "body" else str(i))
+                           for i, inner in enumerate(item))
+        elif isinstance(item, str):
+            check_text(item, where)
+        elif isinstance(item, bool):
+            continue
+        elif (isinstance(item, int) and not MIN_ID <= item <= MAX_ID) or (isinstance(item, float)
+                                                                          and not math.isfinite(item)):
+            raise BadRequest(f"{where} is a number out of range", {where: "out of range"})
+
+
+def check_text(text: str, where: str) -> None:
+    if SURROGATE.search(text):
+        raise BadRequest(f"{where} holds a lone surrogate, which is not text", {where: "not valid Unicode text"})
 
 
 def store():
