@@ -32,7 +32,7 @@ def api(server: LiveServer, method: str, path: str, body=None):
 
 def scene(server: LiveServer) -> int:
     """Alerts of each priority on the demo's sessions; returns the infusing session to photograph."""
-    active = api(server, "GET", "/api/sessions?state=active")["sessions"]
+    active = api(server, "GET", "/api/sessions?state=active")["items"]
     infusing = [s for s in active if s["state"] == "infusing"]
     recovering = [s for s in active if s["state"] in ("recovery", "paused")]
     chosen = infusing[0]["id"]

@@ -279,6 +279,49 @@ ALTER TABLE assessments ADD COLUMN band TEXT;
 ALTER TABLE assessments ADD COLUMN answered_by TEXT NOT NULL DEFAULT 'staff';
 """
 
+# Years of records (issue 13): every list pages on an index and every view reads only its window or
+# subject. Four caches on `sessions`, each written once by a trigger in the transaction that
+# makes it true, so a list filters and sorts on one index instead of joining all history:
+# `first_dose_at` (first entry to infusing), `listed_at` (first dose, else creation: the lists'
+# date), `signed_at` (its signature) and `rems_submitted_at` (its REMS form marked submitted).
+RANK = "CASE priority WHEN 'high' THEN 3 WHEN 'medium' THEN 2 ELSE 1 END"  # engine.ORDER's rank
+YEARS_OF_RECORDS = f"""
+ALTER TABLE sessions ADD COLUMN first_dose_at TEXT;
+ALTER TABLE sessions ADD COLUMN listed_at TEXT;
+ALTER TABLE sessions ADD COLUMN signed_at TEXT;
+ALTER TABLE sessions ADD COLUMN rems_submitted_at TEXT;
+UPDATE sessions SET first_dose_at = (SELECT MIN(at) FROM transitions t
+    WHERE t.session_id = sessions.id AND t.to_state = 'infusing');
+UPDATE sessions SET listed_at = COALESCE(first_dose_at, created_at),
+    signed_at = (SELECT signed_at FROM signatures g WHERE g.session_id = sessions.id),
+    rems_submitted_at = (SELECT submitted_at FROM rems_submissions r WHERE r.session_id = sessions.id);
+CREATE TRIGGER IF NOT EXISTS sessions_listed AFTER INSERT ON sessions
+BEGIN UPDATE sessions SET listed_at = NEW.created_at WHERE id = NEW.id; END;
+CREATE TRIGGER IF NOT EXISTS sessions_first_dose AFTER INSERT ON transitions
+    WHEN NEW.to_state = 'infusing'
+BEGIN UPDATE sessions SET first_dose_at = NEW.at, listed_at = NEW.at
+    WHERE id = NEW.session_id AND first_dose_at IS NULL; END;
+CREATE TRIGGER IF NOT EXISTS sessions_signed AFTER INSERT ON signatures
+BEGIN UPDATE sessions SET signed_at = NEW.signed_at WHERE id = NEW.session_id; END;
+CREATE TRIGGER IF NOT EXISTS sessions_rems_submitted AFTER INSERT ON rems_submissions
+BEGIN UPDATE sessions SET rems_submitted_at = NEW.submitted_at WHERE id = NEW.session_id; END;
+CREATE INDEX IF NOT EXISTS sessions_listed ON sessions(listed_at, id);
+CREATE INDEX IF NOT EXISTS sessions_patient ON sessions(patient_id, listed_at, id);
+CREATE INDEX IF NOT EXISTS sessions_first_dose ON sessions(first_dose_at) WHERE first_dose_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS sessions_to_sign ON sessions(listed_at, id)
+    WHERE signed_at IS NULL AND state IN ('discharged', 'aborted');
+CREATE INDEX IF NOT EXISTS sessions_rems_due ON sessions(first_dose_at, id)
+    WHERE drug = 'esketamine' AND first_dose_at IS NOT NULL AND rems_submitted_at IS NULL;
+CREATE INDEX IF NOT EXISTS alerts_listed ON alerts({RANK}, raised_at, id);
+CREATE INDEX IF NOT EXISTS alerts_open_listed ON alerts({RANK}, raised_at, id) WHERE state != 'cleared';
+CREATE INDEX IF NOT EXISTS alerts_session ON alerts(session_id);
+CREATE INDEX IF NOT EXISTS side_effects_session ON side_effects(session_id, observed_at);
+CREATE INDEX IF NOT EXISTS assessments_session ON assessments(session_id, instrument, at);
+CREATE INDEX IF NOT EXISTS notes_session ON notes(session_id, at);
+CREATE INDEX IF NOT EXISTS users_listed ON users(username, id);
+CREATE INDEX IF NOT EXISTS patients_listed ON patients(family_name, given_name, id);
+"""
+
 MIGRATIONS: list[str] = [
     CORE + "".join(insert_only_triggers(t) for t in INSERT_ONLY),
     ALERTS,
@@ -286,6 +329,7 @@ MIGRATIONS: list[str] = [
     REMS_SUBMISSIONS,
     NEWS2_COVERING_INDEX,
     ASSESSMENT_OUTCOMES,
+    YEARS_OF_RECORDS,
 ]
 
 

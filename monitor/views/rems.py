@@ -13,6 +13,7 @@ from ..errors import NotFound
 from ..record import patients, sessions
 from ..record.rems import NOT_ESKETAMINE, submission
 from ..rules import alert_rules, instruments, rulesets
+from ..store.paging import Order, keyset
 from ..timeutil import iso, minutes_between, parse_stored
 from . import session_record
 
@@ -245,14 +246,17 @@ def breathing(reading: dict) -> str:
     return f"{', '.join(shown)} at {reading['taken_at']}"
 
 
-def pending(db, now: datetime) -> list[dict]:
-    """Esketamine sessions given a dose whose form is not marked submitted, the oldest due first."""
-    ids = [row[0] for row in db.execute(
-        "SELECT s.id FROM sessions s WHERE s.drug = 'esketamine'"
-        " AND EXISTS (SELECT 1 FROM transitions t WHERE t.session_id = s.id AND t.to_state = 'infusing')"
-        " AND NOT EXISTS (SELECT 1 FROM rems_submissions r WHERE r.session_id = s.id) ORDER BY s.id")]
+PENDING = Order(("first_dose_at", "id"), descending=False)  # the oldest dose is the oldest due
+# The partial index sessions_rems_due holds exactly these rows: the list costs what it shows.
+PENDING_WHERE = ["drug = 'esketamine'", "first_dose_at IS NOT NULL", "rems_submitted_at IS NULL"]
+
+
+def pending(db, now: datetime, after: list | None = None, limit: int = 100) -> tuple[list[dict], list | None]:
+    """A page of the esketamine sessions given a dose whose form is not marked submitted, the oldest due
+    first, and the key to continue after (None at the end)."""
+    rows, last = keyset(db, "SELECT id FROM sessions", PENDING_WHERE, [], PENDING, after, limit)
     listed = []
-    for session_id in ids:
+    for (session_id,) in rows:
         session = sessions.get(db, session_id)
         line = sessions.timeline(sessions.transitions(db, session_id))
         ended = line.get("discharged") or line.get("aborted")
@@ -261,4 +265,4 @@ def pending(db, now: datetime) -> list[dict]:
                        "chair": session["chair"], "state": session["state"], "dose_mg": session["dose_mg"],
                        "first_dose_at": line["infusing"], "ended_at": ended, "due_date": due,
                        "overdue": due is not None and due < now.date().isoformat()})
-    return sorted(listed, key=lambda item: (item["due_date"] or "9999", item["first_dose_at"]))
+    return listed, last

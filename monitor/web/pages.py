@@ -404,4 +404,5 @@ def rems_form(session_id):
 @blueprint.route("/rems")
 @login_required
 def rems_list():
-    return render_template("rems_list.html", rows=rems.pending(store().db, store().now()), due_days=rems.DUE_DAYS)
+    rows, _ = rems.pending(store().db, store().now(), limit=1000)
+    return render_template("rems_list.html", rows=rows, due_days=rems.DUE_DAYS)

@@ -19,9 +19,9 @@ async function search() {
   const query = field('q').value.trim();
   const list = document.getElementById('patient-results');
   if (query.length < 2) { list.replaceChildren(); return; }
-  const result = await send('GET', `/api/patients?q=${encodeURIComponent(query)}`);
+  const result = await send('GET', `/api/patients?q=${encodeURIComponent(query)}&limit=8`);
   if (!result.ok) return;
-  const found = result.data.patients.slice(0, 8).map((patient) => {
+  const found = result.data.items.map((patient) => {
     const item = document.createElement('li');
     const button = document.createElement('button');
     button.type = 'button';

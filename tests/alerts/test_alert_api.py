@@ -25,13 +25,13 @@ def test_the_list_is_highest_priority_first_and_active_means_not_cleared(api, cl
     api.post(f"/api/sessions/{other}/side-effects", {"kind": "nausea", "severity": "moderate"})  # low
     clock.advance(minutes=1)
     api.vitals(other, {"sbp": 184, "dbp": 96})                     # bp_high, high
-    listed = api.get("/api/alerts").get_json()["alerts"]
+    listed = api.get("/api/alerts").get_json()["items"]
     assert [(a["session_id"], a["key"], a["priority"]) for a in listed] == [
         (other, "bp_high", "high"), (session_id, "temp", "medium"), (other, "side_effect", "low")]
     clock.advance(minutes=1)
     api.vitals(session_id, {"temp_c": 37.2})
-    assert [a["key"] for a in api.get("/api/alerts?state=active").get_json()["alerts"]] == ["bp_high", "side_effect"]
-    assert [a["key"] for a in api.get("/api/alerts?state=all").get_json()["alerts"]] == [
+    assert [a["key"] for a in api.get("/api/alerts?state=active").get_json()["items"]] == ["bp_high", "side_effect"]
+    assert [a["key"] for a in api.get("/api/alerts?state=all").get_json()["items"]] == [
         "bp_high", "temp", "side_effect"]
 
 
@@ -43,7 +43,7 @@ def test_an_unknown_state_filter_is_refused(api):
 @pytest.mark.parametrize(("role", "status"), [("nurse", 200), ("clinician", 200), ("admin", 403)])
 def test_nurses_and_clinicians_acknowledge_and_silence(api, session_id, role, status):
     api.vitals(session_id, {"temp_c": 39.4})
-    [alert] = api.get("/api/alerts").get_json()["alerts"]
+    [alert] = api.get("/api/alerts").get_json()["items"]
     assert api.post(f"/api/alerts/{alert['id']}/silence", {"minutes": 2}, role=role).status_code == status
     assert api.post(f"/api/alerts/{alert['id']}/acknowledge", {}, role=role).status_code == status
 
@@ -53,14 +53,14 @@ def test_acknowledging_an_unknown_or_cleared_alert(api, clock, session_id):
     api.vitals(session_id, {"temp_c": 39.4})
     clock.advance(minutes=1)
     api.vitals(session_id, {"temp_c": 37.0})
-    [cleared] = api.get("/api/alerts?state=all").get_json()["alerts"]
+    [cleared] = api.get("/api/alerts?state=all").get_json()["items"]
     assert api.post(f"/api/alerts/{cleared['id']}/acknowledge", {}).status_code == 409
     assert api.post(f"/api/alerts/{cleared['id']}/silence", {"minutes": 1}).status_code == 409
 
 
 def test_an_acknowledgement_takes_no_unknown_fields(api, session_id, db_path):
     api.vitals(session_id, {"temp_c": 39.4})
-    [alert] = api.get("/api/alerts").get_json()["alerts"]
+    [alert] = api.get("/api/alerts").get_json()["items"]
     before = counts(db_path)
     response = api.post(f"/api/alerts/{alert['id']}/acknowledge", {"comment": "ok", "by": "someone else"})
     assert (response.status_code, response.get_json()["error"]["fields"]) == (400, {"by": "unknown field"})
@@ -85,7 +85,7 @@ def test_a_clinician_changes_a_threshold_with_a_reason_and_every_version_is_kept
         (1, "clinic protocol 2026-03", "clinician"), (2, "fewer tachycardia alarms", "admin")]
     assert body["rules"]["temp"]["medium"]["temp_c"]["at_least"] == 38.5
     api.vitals(session_id, {"temp_c": 38.6, "hr": 112})
-    [alert] = api.get("/api/alerts").get_json()["alerts"]
+    [alert] = api.get("/api/alerts").get_json()["items"]
     assert (alert["key"], alert["message"], alert["rules_version"]) == ("temp", "Temp 38.6 ≥ 38.5", 2)
 
 
@@ -106,7 +106,7 @@ def test_a_rule_change_is_audited_with_before_and_after(api):
     rules = copy.deepcopy(DEFAULT_RULES)
     rules["sbp_low"]["high"]["sbp"]["at_most"] = 85
     api.put("/api/alert-rules", {"rules": rules, "reason": "protocol"}, role="clinician")
-    [entry] = [e for e in api.get("/api/audit", role="admin").get_json()["entries"]
+    [entry] = [e for e in api.get("/api/audit", role="admin").get_json()["items"]
                if e["action"] == "alert_rules.change"]
     assert (entry["actor"], entry["before"]["sbp_low"], entry["after"]["sbp_low"]) == (
         "clinician", {"high": {"sbp": {"at_most": 90}}}, {"high": {"sbp": {"at_most": 85}}})

@@ -10,7 +10,7 @@ NORMAL = {"hr": 72, "sbp": 120, "dbp": 80, "spo2": 98, "rr": 14, "temp_c": 36.8,
 
 
 def open_alerts(api, session_id) -> dict:
-    alerts = api.get(f"/api/alerts?session_id={session_id}").get_json()["alerts"]
+    alerts = api.get(f"/api/alerts?session_id={session_id}").get_json()["items"]
     return {a["key"]: (a["priority"], a["message"]) for a in alerts}
 
 
@@ -104,7 +104,7 @@ def test_the_bp_rise_is_measured_from_the_last_vitals_before_the_infusion(api, c
 def test_the_rise_alert_keeps_the_baseline_it_was_measured_from(api, clock, infusing):
     clock.advance(minutes=10)
     api.vitals(infusing, {"sbp": 165, "dbp": 85})
-    [alert] = api.get(f"/api/alerts?session_id={infusing}").get_json()["alerts"]
+    [alert] = api.get(f"/api/alerts?session_id={infusing}").get_json()["items"]
     assert (alert["value"], alert["limits"]) == (45, {"sbp_rise": {"at_least": 40}, "dbp_rise": {"at_least": 25},
                                                       "baseline": {"sbp": 120, "dbp": 80}})
     assert alert["rules_version"] == 0

@@ -25,7 +25,7 @@ def session_id(api, clock):
 
 
 def alerts_of(api, session_id, state="active") -> list[dict]:
-    return api.get(f"/api/alerts?session_id={session_id}&state={state}").get_json()["alerts"]
+    return api.get(f"/api/alerts?session_id={session_id}&state={state}").get_json()["items"]
 
 
 def only_alert(api, session_id, key=None) -> dict:
@@ -73,7 +73,7 @@ def test_acknowledging_records_who_when_and_the_comment(api, clock, session_id):
     acknowledged = response.get_json()
     assert (acknowledged["state"], acknowledged["acknowledged_by"], acknowledged["acknowledged_at"],
             acknowledged["comment"]) == ("acknowledged", "clinician", "2026-03-02T09:01:00.000Z", "rate reduced")
-    audit = api.get(f"/api/audit?session_id={session_id}", role="clinician").get_json()["entries"]
+    audit = api.get(f"/api/audit?session_id={session_id}", role="clinician").get_json()["items"]
     assert [e["action"] for e in audit if e["entity"] == "alert" and e["entity_id"] == str(alert["id"])] == [
         "alert.acknowledge", "alert.raise"]
 

@@ -32,7 +32,7 @@ def test_a_tick_with_nothing_due_writes_nothing(api, store, clock, session_id, d
 def test_a_re_raise_that_falls_due_while_the_server_is_down_happens_after_the_restart(api, store, clock, db_path,
                                                                                      session_id):
     api.vitals(session_id, {"hr": 125})
-    [alert] = api.get("/api/alerts").get_json()["alerts"]
+    [alert] = api.get("/api/alerts").get_json()["items"]
     api.post(f"/api/alerts/{alert['id']}/acknowledge", {"comment": "known tachycardia"})
     store.close()
 
@@ -48,7 +48,7 @@ def test_an_overdue_alert_raised_before_a_restart_clears_with_the_next_vitals_af
                                                                                        session_id):
     clock.advance(minutes=16)
     scheduler.tick(store, clock())
-    assert [a["key"] for a in api.get("/api/alerts").get_json()["alerts"]] == ["vitals_overdue"]
+    assert [a["key"] for a in api.get("/api/alerts").get_json()["items"]] == ["vitals_overdue"]
     store.close()
 
     restarted = open_store(db_path, clock=clock)
@@ -62,7 +62,7 @@ def test_an_overdue_alert_raised_before_a_restart_clears_with_the_next_vitals_af
 
 def test_a_silence_that_ran_out_while_down_ends_on_the_first_tick(api, store, clock, db_path, session_id):
     api.vitals(session_id, {"temp_c": 39.5})
-    [alert] = api.get("/api/alerts").get_json()["alerts"]
+    [alert] = api.get("/api/alerts").get_json()["items"]
     api.post(f"/api/alerts/{alert['id']}/silence", {"minutes": 3})
     store.close()
     restarted = open_store(db_path, clock=clock)
@@ -82,14 +82,14 @@ def test_open_alerts_survive_a_server_restart_and_its_scheduler_runs_after_it(li
     session = call(live_server, "POST", "/api/sessions", {"patient_id": patient["id"], "chair": "4",
                                                           "drug": "ketamine", "route": "iv"})
     call(live_server, "POST", f"/api/sessions/{session['id']}/vitals", {"sbp": 188, "dbp": 112, "hr": 88})
-    before = call(live_server, "GET", "/api/alerts")["alerts"]
+    before = call(live_server, "GET", "/api/alerts")["items"]
     assert [(a["key"], a["priority"], a["state"], a["latched"]) for a in before] == [("bp_high", "high", "active",
                                                                                      True)]
 
     live_server.restart()
-    assert call(live_server, "GET", "/api/alerts")["alerts"] == before
+    assert call(live_server, "GET", "/api/alerts")["items"] == before
 
     silenced = call(live_server, "POST", f"/api/alerts/{before[0]['id']}/silence", {"minutes": 0.02})
     assert silenced["silenced_until"] is not None  # 1.2 seconds: the server's own scheduler ends it
-    assert wait_until(lambda: call(live_server, "GET", "/api/alerts")["alerts"][0]["silenced_until"] is None,
+    assert wait_until(lambda: call(live_server, "GET", "/api/alerts")["items"][0]["silenced_until"] is None,
                       seconds=5, every=0.1)

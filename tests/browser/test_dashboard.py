@@ -47,7 +47,7 @@ class Clinic:
         return self.call("POST", f"/api/sessions/{session_id}/vitals", values, role=role)
 
     def alerts(self, session_id: int) -> list[dict]:
-        return self.call("GET", f"/api/alerts?session_id={session_id}&state=all")["alerts"]
+        return self.call("GET", f"/api/alerts?session_id={session_id}&state=all")["items"]
 
     def end(self, session_id: int) -> None:
         self.call("POST", f"/api/sessions/{session_id}/transitions", {"to": "aborted", "reason": "test over"})
@@ -57,7 +57,7 @@ class Clinic:
 def clinic(live_server):
     """The scene: no active session is left over from another test."""
     clinic = Clinic(live_server)
-    for session in clinic.call("GET", "/api/sessions?state=active")["sessions"]:
+    for session in clinic.call("GET", "/api/sessions?state=active")["items"]:
         clinic.end(session["id"])
     return clinic
 

@@ -155,5 +155,5 @@ def test_the_rems_form_prints_and_is_marked_submitted(browser, live_server):
         expect(page.locator(".rems-status")).to_contain_text("marked by admin")
         page.goto("/rems")
         expect(form_link).to_have_count(0)
-        assert sid not in [row["session_id"] for row in api.get("/api/rems")["sessions"]]
+        assert sid not in [row["session_id"] for row in api.get("/api/rems")["items"]]
         assert axe_violations(page) == []

@@ -113,5 +113,5 @@ def test_reading_the_record_is_audited(browser, live_server, signed_esketamine):
     with watched_page(browser, live_server) as page:
         sign_in_page(page, "nurse", fresh=False)
         page.goto(f"/sessions/{signed_esketamine['id']}/record")
-    entries = api.get(f"/api/audit?session_id={signed_esketamine['id']}", role="admin")["entries"]
+    entries = api.get(f"/api/audit?session_id={signed_esketamine['id']}", role="admin")["items"]
     assert ("read", "nurse", "session") in {(e["action"], e["actor"], e["entity"]) for e in entries}

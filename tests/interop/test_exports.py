@@ -191,7 +191,7 @@ def test_an_imported_session_exports_its_sources(api):
 def test_an_export_is_an_audited_read(api, treated):
     sid = treated["session"]["id"]
     export(api, sid, "fhir")
-    entries = api.get(f"/api/audit?session_id={sid}", role="clinician").get_json()["entries"]
+    entries = api.get(f"/api/audit?session_id={sid}", role="clinician").get_json()["items"]
     assert [(e["action"], e["actor"], e["after"]) for e in entries if e["action"] == "export"] == [
         ("export", "nurse", {"format": "fhir"})]
 

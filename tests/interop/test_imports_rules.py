@@ -238,7 +238,7 @@ def test_one_import_is_one_audit_entry_and_batches_of_500_records(api, store, db
     # each record as GET /api/vitals/{id} shows it, without its empty fields
     shown = api.get(f"/api/vitals/{first['id']}").get_json()
     assert first == {k: v for k, v in shown.items() if v is not None and k != "history"}
-    entries = [e for e in api.get(f"/api/audit?session_id={session['id']}", role="clinician").get_json()["entries"]
+    entries = [e for e in api.get(f"/api/audit?session_id={session['id']}", role="clinician").get_json()["items"]
                if e["action"] == "vitals.import"]
     assert len(entries) == 1
     summary = entries[0]["after"]
@@ -304,7 +304,7 @@ def test_alerts_are_evaluated_once_on_the_newest_values(api):
     api.transition(session["id"], "baseline")
     data = canonical([f"{recent(20)},140,120,80,97,14,36.8", f"{recent(5)},80,120,80,89,14,36.8"])
     assert upload(api, session["id"], data).status_code == 201
-    alerts = api.get(f"/api/alerts?session_id={session['id']}").get_json()["alerts"]
+    alerts = api.get(f"/api/alerts?session_id={session['id']}").get_json()["items"]
     # SpO2 89 now (and NEWS2 with a single 3 for it); HR 140 was 15 minutes before the newest HR
     assert sorted(a["key"] for a in alerts) == ["news2", "spo2"]
 

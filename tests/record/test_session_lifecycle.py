@@ -115,7 +115,7 @@ def test_session_lists_filter_by_state(api):
     active = api.session()["id"]
     done = api.session()["id"]
     api.transition(done, "aborted", reason="cancelled")
-    listed = lambda state: [s["id"] for s in api.get(f"/api/sessions?state={state}").get_json()["sessions"]]  # noqa: E731
+    listed = lambda state: [s["id"] for s in api.get(f"/api/sessions?state={state}").get_json()["items"]]  # noqa: E731
     assert active in listed("active") and done not in listed("active")
     assert done in listed("aborted") and active not in listed("aborted")
     assert {active, done} <= set(listed("all"))

@@ -178,7 +178,7 @@ def test_a_backup_opens_in_the_app(backup_during_writes):
     client = create_app(config).test_client()
     listed = client.get("/api/sessions?state=all", headers=bearer(server))
     assert listed.status_code == 200
-    assert {s["chair"] for s in listed.get_json()["sessions"]} == {"1", "2", "3", "4"}
+    assert {s["chair"] for s in listed.get_json()["items"]} == {"1", "2", "3", "4"}
     vitals = client.get(f"/api/vitals/{before[0]['id']}", headers=bearer(server))
     assert vitals.status_code == 200 and vitals.get_json()["hr"] == before[0]["sent"]["hr"]
 

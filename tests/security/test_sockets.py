@@ -216,7 +216,7 @@ def test_disabling_a_user_cuts_off_their_cookie_and_token_sockets_within_two_sec
     by_cookie = Socket(server, cookie=cookie_of(browser))
     by_token = Socket(server, token=server.tokens["locum"])
     locum = next(u for u in requests.get(server.url + "/api/users", headers={
-        "Authorization": f"Bearer {server.tokens['admin']}"}).json()["users"] if u["username"] == "locum")
+        "Authorization": f"Bearer {server.tokens['admin']}"}).json()["items"] if u["username"] == "locum")
     started = time.monotonic()
     answer = requests.post(f"{server.url}/api/users/{locum['id']}", json={"disabled": True},
                            headers={"Authorization": f"Bearer {server.tokens['admin']}"})

@@ -11,7 +11,7 @@ def test_changes_and_reads_are_audited_with_before_and_after(api):
     stored = api.vitals(sid, {"hr": 88}).get_json()
     api.post(f"/api/vitals/{stored['id']}/amend", {"hr": 86, "reason": "misread"})
     api.get(f"/api/sessions/{sid}", role="clinician")
-    entries = api.get(f"/api/audit?session_id={sid}", role="clinician").get_json()["entries"]
+    entries = api.get(f"/api/audit?session_id={sid}", role="clinician").get_json()["items"]
     actions = [e["action"] for e in reversed(entries)]
     assert actions == ["session.create", "vitals.record", "vitals.amend", "read"]
     amend = next(e for e in entries if e["action"] == "vitals.amend")

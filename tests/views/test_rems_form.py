@@ -99,7 +99,7 @@ def test_marking_the_form_submitted_once(api, dosed, db_path):
                                                  "entered_at": "2026-03-18T12:30:00.000Z", "entered_by": "nurse"}
     events = api.get(f"/api/events?session_id={dosed}").get_json()["events"]
     assert events[-1]["type"] == "rems.submitted"
-    entries = api.get(f"/api/audit?session_id={dosed}", role="clinician").get_json()["entries"]
+    entries = api.get(f"/api/audit?session_id={dosed}", role="clinician").get_json()["items"]
     assert [e["action"] for e in entries if e["action"] == "rems.submit"] == ["rems.submit"]
     before = counts(db_path)
     again = api.post(f"/api/sessions/{dosed}/rems/submitted", {}, role="admin")
@@ -127,7 +127,7 @@ def test_the_forms_not_yet_submitted_are_listed_oldest_due_first(api, dosed, clo
     submitted = esketamine_session(api, "REMS-3", day="2026-03-17")
     api.post(f"/api/sessions/{submitted}/rems/submitted", {})
     api.session()  # ketamine: no form
-    listed = api.get("/api/rems").get_json()["sessions"]
+    listed = api.get("/api/rems").get_json()["items"]
     assert [(row["session_id"], row["due_date"], row["overdue"], row["first_dose_at"]) for row in listed] == [
         (earlier, "2026-03-08", True, "2026-03-01T09:30:00.000Z"),
         (dosed, "2026-03-25", False, "2026-03-18T09:30:00.000Z")]

@@ -301,6 +301,6 @@ def test_disabling_a_user_closes_their_sockets_within_two_seconds(live_server, l
     token = live_server.cli("token", "create", "locum").strip()
     listener = listen(token=token)
     listener.subscribe(dashboard=True)
-    locum = next(u for u in call(live_server, "GET", "/api/users", role="admin")["users"] if u["username"] == "locum")
+    locum = next(u for u in call(live_server, "GET", "/api/users", role="admin")["items"] if u["username"] == "locum")
     call(live_server, "POST", f"/api/users/{locum['id']}", {"disabled": True}, role="admin")
     assert listener.closed.wait(2)

@@ -150,7 +150,7 @@ def test_reading_a_session_or_a_patient_page_is_audited(client, api):
     client.get(f"/sessions/{session['id']}")
     client.get(f"/sessions/{session['id']}/record")
     client.get(f"/patients/{session['patient_id']}")
-    entries = api.get("/api/audit", role="admin").get_json()["entries"]
+    entries = api.get("/api/audit", role="admin").get_json()["items"]
     reads = [(e["actor"], e["entity"], e["entity_id"], e["session_id"]) for e in entries if e["action"] == "read"]
     assert reads == [("nurse", "patient", str(session["patient_id"]), None),
                      ("nurse", "session", str(session["id"]), session["id"]),

@@ -4,10 +4,10 @@ from __future__ import annotations
 from flask import jsonify, request
 
 from ...alerts import engine as alerts
-from ...errors import ValidationFailed
 from ...rules import rulesets
+from ...views import lists
 from . import schemas as s
-from .common import RECORDERS, REVIEWERS, api, int_arg, store, writing
+from .common import RECORDERS, REVIEWERS, api, int_arg, page_of, store, writing
 
 ACKNOWLEDGE_IN = s.strict({"comment": s.nullable({"type": "string", "maxLength": 1000})})
 SILENCE_IN = s.strict({"minutes": {"type": "number", "exclusiveMinimum": 0,
@@ -22,13 +22,12 @@ RULES_OUT = {"type": "object", "required": ["version", "rules", "versions"],
 
 
 @api.operation("/alerts", "GET", summary="Alerts, highest priority first (active = not yet cleared)",
-               response=s.list_of("alerts", s.ref("Alert")), errors=(422,),
-               query={"state": {"enum": ["active", "all"]}, "session_id": {"type": "integer", "minimum": 0}})
+               response=s.page_of(s.ref("Alert")), errors=(422,),
+               query={"state": {"enum": ["active", "all"]}, "session_id": {"type": "integer", "minimum": 0}}
+               | s.PAGE_QUERY)
 def list_alerts():
-    state = request.args.get("state", "active")
-    if state not in ("active", "all"):
-        raise ValidationFailed("state must be active or all", {"state": "must be active or all"})
-    return jsonify({"alerts": alerts.listing(store().db, state, int_arg("session_id"))})
+    state, session_id = request.args.get("state", "active"), int_arg("session_id")
+    return page_of("alerts", lambda after, limit: lists.alert_page(store().db, state, session_id, after, limit))
 
 
 @api.operation("/alerts/<int:alert_id>/acknowledge", "POST", summary="Acknowledge an alert, with a comment",

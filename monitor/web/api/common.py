@@ -11,6 +11,7 @@ from flask.json.provider import DefaultJSONProvider
 from ... import __version__
 from ...errors import BadRequest
 from ...record import users
+from ...store.paging import DEFAULT_LIMIT, MAX_LIMIT, Cursors
 from .openapi import MAX_ID, Api
 
 blueprint = Blueprint("api", __name__, url_prefix="/api")
@@ -110,6 +111,20 @@ def int_arg(name: str, default: int | None = None, minimum: int = 0, maximum: in
     if value < minimum or value > (MAX_ID if maximum is None else maximum):  # SQLite holds no larger
         raise BadRequest(f"{name} is out of range", {name: "out of range"})
     return value
+
+
+PAGE_ARGS = ("limit", "cursor")
+
+
+def page_of(list_name: str, fetch):
+    """A list's page as CONTRACT.md §2 says: `{items, next}`. `fetch(after, limit)` gives the items and
+    the key to continue after; the cursor is that key, signed for this list and its filters."""
+    filters = {k: v for k, v in sorted(request.args.items()) if k not in PAGE_ARGS}
+    limit = int_arg("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    cursors = Cursors(current_app.secret_key)
+    given = request.args.get("cursor")
+    items, last = fetch(cursors.decode(list_name, filters, given) if given else None, limit)
+    return jsonify({"items": items, "next": cursors.encode(list_name, filters, last) if last else None})
 
 
 @api.operation("/openapi.json", "GET", summary="This document", public=True, response={"type": "object"})

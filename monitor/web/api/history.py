@@ -4,9 +4,9 @@ from __future__ import annotations
 from flask import jsonify
 
 from ...record import feed
-from ...store import audit
+from ...views import lists
 from . import schemas as s
-from .common import REVIEWERS, api, int_arg, store
+from .common import REVIEWERS, api, int_arg, page_of, store
 
 
 @api.operation("/events", "GET", summary="The event log after SEQ, in order", response=s.EVENTS,
@@ -19,8 +19,9 @@ def list_events():
     return jsonify({"events": found, "last_seq": feed.last_seq(db)})
 
 
-@api.operation("/audit", "GET", summary="Audit entries (clinician, admin)", roles=REVIEWERS,
-               response=s.list_of("entries", {"type": "object"}),
-               query={"session_id": {"type": "integer", "minimum": 0}}, errors=(400,))
+@api.operation("/audit", "GET", summary="Audit entries, the newest first (clinician, admin)", roles=REVIEWERS,
+               response=s.page_of({"type": "object"}),
+               query={"session_id": {"type": "integer", "minimum": 0}} | s.PAGE_QUERY, errors=(400,))
 def list_audit():
-    return jsonify({"entries": audit.entries(store().db, int_arg("session_id"))})
+    session_id = int_arg("session_id")
+    return page_of("audit", lambda after, limit: lists.audit_page(store().db, session_id, after, limit))

@@ -4,9 +4,9 @@ from __future__ import annotations
 from flask import jsonify, request
 
 from ...record import patients
-from ...views import session_record
+from ...views import lists, session_record
 from . import schemas as s
-from .common import RECORDERS, api, audited_read, store, writing
+from .common import RECORDERS, api, audited_read, page_of, store, writing
 
 
 @api.operation("/patients", "POST", summary="Add a patient", roles=RECORDERS + ("admin",),
@@ -17,10 +17,11 @@ def create_patient(body):
     return jsonify(patient), 201
 
 
-@api.operation("/patients", "GET", summary="Search patients by MRN or name", response=s.list_of(
-    "patients", s.ref("Patient")), query={"q": {"type": "string"}})
+@api.operation("/patients", "GET", summary="Search patients by MRN or name, by family name, a page at a time",
+               response=s.page_of(s.ref("Patient")), query={"q": {"type": "string"}} | s.PAGE_QUERY)
 def search_patients():
-    return jsonify({"patients": patients.search(store().db, request.args.get("q", ""))})
+    query = request.args.get("q", "")
+    return page_of("patients", lambda after, limit: lists.patient_page(store().db, query, after, limit))
 
 
 @api.operation("/patients/<int:patient_id>", "GET", summary="One patient with their treatment series",

@@ -7,7 +7,7 @@ from ...record import rems as rems_record
 from ...timeutil import clinical_time
 from ...views import rems
 from . import schemas as s
-from .common import api, audited_read, int_arg, store, writing, zone
+from .common import api, audited_read, page_of, store, writing, zone
 
 REMS_FORM = {"type": "object", "required": ["session_id", "dose", "blood_pressure", "total_monitored_minutes",
                                             "ready_to_leave_minutes", "due_date", "submission"]}
@@ -33,8 +33,6 @@ def mark_rems_submitted(session_id, body):
 
 
 @api.operation("/rems", "GET", summary="Esketamine sessions whose REMS form is not yet marked submitted",
-               response=s.list_of("sessions", {"type": "object"}), query={"limit": {"type": "integer", "minimum": 1}},
-               errors=(400,))
+               response=s.page_of({"type": "object"}), query=s.PAGE_QUERY, errors=(400,))
 def list_rems_pending():
-    limit = int_arg("limit", 500, 1, 5000)
-    return jsonify({"sessions": rems.pending(store().db, store().now())[:limit]})
+    return page_of("rems", lambda after, limit: rems.pending(store().db, store().now(), after, limit))

@@ -178,5 +178,15 @@ def array_of(name: str) -> dict:
     return {"type": "array", "items": ref(name)}
 
 
+def page_of(item: dict) -> dict:
+    """One page of a list (CONTRACT.md §2 "Lists page"): its items, and the cursor of the next or null."""
+    return {"type": "object", "required": ["items", "next"],
+            "properties": {"items": {"type": "array", "items": item}, "next": nullable(STR)}}
+
+
+PAGE_QUERY = {"limit": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100},
+              "cursor": {"type": "string", "description": "the `next` of the previous page"}}
+
+
 def list_of(key: str, item: dict) -> dict:
     return {"type": "object", "required": [key], "properties": {key: {"type": "array", "items": item}}}

@@ -6,9 +6,9 @@ from flask import g, jsonify, request
 from ...errors import ValidationFailed
 from ...record import notes, sessions, users
 from ...timeutil import clinical_time
-from ...views import session_record
+from ...views import lists, session_record
 from . import schemas as s
-from .common import RECORDERS, api, audited_read, store, writing, zone
+from .common import RECORDERS, api, audited_read, page_of, store, writing, zone
 
 
 @api.operation("/sessions", "POST", summary="Schedule a session", roles=RECORDERS, body=s.SESSION_IN,
@@ -19,13 +19,19 @@ def create_session(body):
     return jsonify(session), 201
 
 
-@api.operation("/sessions", "GET", summary="List sessions (active = not discharged and not aborted)",
-               response=s.list_of("sessions", s.ref("Session")), query={"state": {"type": "string"}},
-               errors=(422,))
+SESSION_FILTERS = {
+    "state": {"type": "string", "description": "active (the default: not discharged and not aborted), all, or a state"},
+    "from": {"type": "string", "description": "first dose (or, before it, scheduling) on or after this day or time"},
+    "to": {"type": "string", "description": "first dose (or scheduling) on or before this day or time"},
+    "patient_id": {"type": "integer", "minimum": 0}, "patient": {"type": "string", "description": "MRN or name"},
+    "chair": {"type": "string"}, "signed": {"enum": ["true", "false"]},
+}
+
+
+@api.operation("/sessions", "GET", summary="List sessions, newest first, a page at a time",
+               response=s.page_of(s.ref("Session")), query=SESSION_FILTERS | s.PAGE_QUERY, errors=(422,))
 def list_sessions():
-    db = store().db
-    ids = sessions.list_ids(db, request.args.get("state", "active"))
-    return jsonify({"sessions": [session_record.session_summary(db, i) for i in ids]})
+    return page_of("sessions", lambda after, limit: lists.session_page(store().db, request.args, zone(), after, limit))
 
 
 @api.operation("/sessions/<int:session_id>", "GET", summary="The whole record of a session",

@@ -5,8 +5,9 @@ from flask import current_app, g, jsonify
 
 from ...errors import NotFound
 from ...record import users
+from ...views import lists
 from . import schemas as s
-from .common import api, store, writing
+from .common import api, page_of, store, writing
 
 
 @api.operation("/me", "GET", summary="Who is signed in", response={"type": "object", "required": ["username", "role"]})
@@ -15,9 +16,9 @@ def me():
 
 
 @api.operation("/users", "GET", summary="List users (admin)", roles=("admin",),
-               response=s.list_of("users", {"type": "object"}))
+               response=s.page_of({"type": "object"}), query=s.PAGE_QUERY)
 def list_users():
-    return jsonify({"users": users.list_all(store().db)})
+    return page_of("users", lambda after, limit: lists.user_page(store().db, after, limit))
 
 
 @api.operation("/users", "POST", summary="Add a user (admin)", roles=("admin",), body=s.USER_IN,
