@@ -14,7 +14,7 @@ def phq9(api, session_id, item_1=0, item_2=0, item_9=0, role="nurse"):
 
 
 def open_alerts(api, session_id):
-    return api.get(f"/api/alerts?session_id={session_id}").get_json()["alerts"]
+    return api.get(f"/api/alerts?session_id={session_id}").get_json()["items"]
 
 
 def test_item_9_raises_a_high_alert_that_outlasts_a_later_clean_phq9(api):
@@ -45,7 +45,7 @@ def test_only_a_clinician_with_a_comment_ends_it(api, db_path):
                     role="clinician")
     assert done.status_code == 200
     assert open_alerts(api, session) == []
-    [kept] = api.get(f"/api/alerts?session_id={session}&state=all").get_json()["alerts"]
+    [kept] = api.get(f"/api/alerts?session_id={session}&state=all").get_json()["items"]
     assert (kept["state"], kept["acknowledged_by"], kept["comment"]) == ("cleared", "clinician",
                                                                           "Assessed: low risk, safety plan")
 

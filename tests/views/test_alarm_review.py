@@ -40,7 +40,7 @@ class Day:
         assert self.api.vitals(session_id, values).status_code == 201
 
     def alert(self, session_id: int, key: str) -> dict:
-        found = self.api.get(f"/api/alerts?session_id={session_id}").get_json()["alerts"]
+        found = self.api.get(f"/api/alerts?session_id={session_id}").get_json()["items"]
         [alert] = [a for a in found if a["key"] == key]
         return alert
 
