@@ -10,7 +10,7 @@ from ..record import side_effects, users
 from ..rules import alert_rules, instruments, rulesets, validation
 from ..store import events
 from ..timeutil import iso, parse_stored
-from ..views import alarms, rems, reports, session_record
+from ..views import alarms, course, rems, reports, session_record
 from ..views import dashboard as central_station
 from . import charts
 from .api.common import RECORDERS, REVIEWERS, audited_read, store, zone
@@ -303,12 +303,15 @@ def new_session():
 @blueprint.route("/patients/<int:patient_id>")
 @login_required
 def patient(patient_id):
+    db = store().db
     try:
-        series = session_record.treatment_series(store().db, patient_id)
+        series = course.course(db, patient_id, store().now())
     except NotFound:
         abort(404)
     audited_read("patient", patient_id)
-    return render_template("patient.html", patient=series, rows=series["sessions"])
+    settings = rulesets.in_force(db)["outcomes"]
+    return render_template("patient.html", patient=series, rows=series["sessions"],
+                           outcome_charts=course.charts(series, settings), outcome_titles=SHORT_TITLES)
 
 
 @blueprint.route("/reports")

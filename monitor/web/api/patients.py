@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import jsonify, request
 
 from ...record import patients
-from ...views import lists, session_record
+from ...views import course, lists
 from . import schemas as s
 from .common import RECORDERS, api, audited_read, page_of, store, writing
 
@@ -24,10 +24,12 @@ def search_patients():
     return page_of("patients", lambda after, limit: lists.patient_page(store().db, query, after, limit))
 
 
-@api.operation("/patients/<int:patient_id>", "GET", summary="One patient with their treatment series",
-               response={"allOf": [s.ref("Patient"), {"type": "object", "required": ["sessions"]}]},
+@api.operation("/patients/<int:patient_id>", "GET", summary="One patient with their course: the treatment series, "
+               "each outcome measure across it (baseline, change, response, remission), and whether they returned",
+               response={"allOf": [s.ref("Patient"), {"type": "object",
+                                                      "required": ["sessions", "outcomes", "summary", "course"]}]},
                errors=(404,))
 def get_patient(patient_id):
-    series = session_record.treatment_series(store().db, patient_id)
+    series = course.course(store().db, patient_id, store().now())
     audited_read("patient", patient_id)
     return jsonify(series)
