@@ -37,6 +37,7 @@ class Config:
     synchronous: str = "FULL"
     debug: bool = False
     tls: bool = False
+    shift_hours: int = 8  # /handover shows what happened since the shift began, this long ago by default
 
     def with_overrides(self, **changes) -> Config:
         return replace(self, **changes)
@@ -81,6 +82,7 @@ def from_env(env: dict[str, str] | None = None) -> Config:
         synchronous=env.get("MONITOR_SYNCHRONOUS", "FULL").upper(),
         debug=env.get("MONITOR_DEBUG", "0") in ("1", "true", "yes"),
         tls=env.get("MONITOR_TLS", "0") in ("1", "true", "yes"),
+        shift_hours=int(env.get("MONITOR_SHIFT_HOURS", "8")),
     )
 
 

@@ -1,16 +1,17 @@
 """Server-rendered pages: thin views over the domain; scripts in static/ make them live."""
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import wraps
 
 from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request, url_for
 
-from ..errors import NotFound
+from ..errors import BadRequest, NotFound
 from ..record import side_effects, users
 from ..rules import alert_rules, instruments, rulesets, validation
 from ..store import events
-from ..timeutil import iso, parse_stored
-from ..views import alarms, course, rems, reports, session_record
+from ..timeutil import iso, parse, parse_stored
+from ..views import alarms, course, handover, rems, reports, session_record
 from ..views import dashboard as central_station
 from . import charts
 from .api.common import RECORDERS, REVIEWERS, audited_read, store, zone
@@ -409,3 +410,33 @@ def rems_form(session_id):
 def rems_list():
     rows, _ = rems.pending(store().db, store().now(), limit=1000)
     return render_template("rems_list.html", rows=rows, due_days=rems.DUE_DAYS)
+
+
+# The handover sheet at the change of shift.
+
+@blueprint.route("/handover")
+@roles_required(*RECORDERS)
+def handover_sheet():
+    """Every chair on one page; the page re-reads its blocks (`/handover/blocks`) on every live event."""
+    sheet = shift_handover()
+    return render_template("handover.html", sheet=sheet)
+
+
+@blueprint.route("/handover/blocks")
+@roles_required(*RECORDERS)
+def handover_blocks():
+    return render_template("handover_blocks.html", sheet=shift_handover())
+
+
+def shift_handover() -> dict:
+    """The sheet since `?since=` (clinic time without an offset), by default the last MONITOR_SHIFT_HOURS."""
+    now = store().now()
+    raw = request.args.get("since")
+    try:
+        since = parse(raw, zone()) if raw else now - timedelta(hours=current_app.extensions["monitor.config"]
+                                                                .shift_hours)
+    except ValueError:
+        raise BadRequest("since is not an ISO 8601 time", {"since": "is not an ISO 8601 time"}) from None
+    sheet = handover.handover(store().db, now, since)
+    audited_read("handover", None)
+    return sheet

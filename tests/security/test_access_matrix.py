@@ -73,6 +73,8 @@ PAGES = {
     ("GET", "/sessions/<int:session_id>/record"): EVERYONE,
     ("GET", "/patients/<int:patient_id>"): EVERYONE,
     ("GET", "/reports"): EVERYONE,
+    ("GET", "/handover"): RECORDERS,
+    ("GET", "/handover/blocks"): RECORDERS,
     ("GET", "/admin"): REVIEWERS,
     ("GET", "/sessions/<int:session_id>/import"): RECORDERS,
     ("GET", "/sessions/<int:session_id>/rems"): EVERYONE,
