@@ -8,14 +8,14 @@ from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_te
 
 from ..errors import BadRequest, NotFound
 from ..record import side_effects, users
-from ..rules import alert_rules, instruments, rulesets, validation
+from ..rules import instruments, rulesets
 from ..store import events
 from ..timeutil import iso, parse, parse_stored
 from ..views import alarms, course, handover, rems, reports, session_record
 from ..views import dashboard as central_station
+from ..views import vocabulary as words
 from . import charts
-from .api.common import RECORDERS, REVIEWERS, audited_read, store, zone
-from .api.reports import window as alarm_window
+from .context import RECORDERS, REVIEWERS, audited_read, report_window, store, zone
 
 blueprint = Blueprint("pages", __name__)
 
@@ -53,123 +53,6 @@ def dashboard():
     return render_template("dashboard.html", picture=picture)
 
 
-# What the pages show, as data.
-
-# The state buttons of the contract: (from, to) → (label, whether a reason is asked).
-TRANSITION_BUTTONS = {
-    ("scheduled", "baseline"): ("Begin baseline", None),
-    ("baseline", "infusing"): ("Start infusion", None),
-    ("infusing", "paused"): ("Pause infusion", "optional"),
-    ("paused", "infusing"): ("Resume infusion", None),
-    ("infusing", "recovery"): ("End infusion", None),
-    ("paused", "recovery"): ("End infusion", None),
-    ("recovery", "ready"): ("Ready for discharge", None),
-    ("ready", "recovery"): ("Back to recovery", "optional"),
-    ("ready", "discharged"): ("Discharge", None),
-}
-ABORT_BUTTON = ("Abort session", "required")
-STATE_LABELS = {"scheduled": "Scheduled", "baseline": "Baseline", "infusing": "Infusing", "paused": "Paused",
-                "recovery": "Recovery", "ready": "Ready for discharge", "discharged": "Discharged",
-                "aborted": "Aborted"}
-DURATIONS = (("infusion", "Infusion (pauses excluded)"), ("paused", "Paused"),
-             ("recovery", "Recovery (infusion end to ready)"), ("discharge_wait", "Ready to discharged"),
-             ("observation", "Observation (first dose to discharge)"), ("total", "Total (baseline to discharge)"))
-VITALS_FORM = ("hr", "sbp", "dbp", "spo2", "rr", "temp_c", "moaas", "pain")  # contract §4 tab order
-VITALS_MORE = ("etco2", "o2_lpm")
-FLOWSHEET = ("hr", "sbp", "dbp", "map", "spo2", "rr", "temp_c", "etco2", "o2_lpm", "consciousness", "moaas", "pain")
-BEDSIDE_COLUMNS = VITALS_FORM  # the bedside table shows what the form takes; the printed record shows all
-COLUMN_LABELS = {"map": ("MAP", "mmHg"), "temp_c": ("Temp", "°C"), "o2_lpm": ("O2", "L/min"),
-                 "consciousness": ("ACVPU", "")}  # short table headings; forms use the validation labels
-QUICK_SIDE_EFFECTS = ("nausea", "vomiting", "dissociation", "dizziness", "headache", "anxiety", "sedation",
-                      "hypertension", "blurred_vision")
-MEDICATION_FLAGS = {"benzodiazepines": "Benzodiazepines", "sedative_hypnotics": "Non-benzodiazepine sedative hypnotics",
-                    "psychostimulants": "Psychostimulants", "maois": "MAOIs", "opioids": "Opioids",
-                    "lamotrigine": "Lamotrigine"}
-SIGN_MEANINGS = ("Reviewed and approved", "Reviewed: supervised the session", "Reviewed with comments in addenda")
-
-# Item labels and anchor texts of the instruments; ranges and discharge rules come from instruments.py.
-INSTRUMENT_TEXTS = {
-    "aldrete": ("Aldrete (modified)", {
-        "activity": ("Activity", {2: "Moves four limbs", 1: "Moves two limbs", 0: "Moves no limbs"}),
-        "respiration": ("Respiration", {2: "Breathes deeply, coughs freely", 1: "Dyspnoea or limited breathing",
-                                        0: "Apnoeic"}),
-        "circulation": ("Circulation", {2: "BP within ±20 mmHg of baseline", 1: "BP ±20–50 mmHg of baseline",
-                                        0: "BP beyond ±50 mmHg of baseline"}),
-        "consciousness": ("Consciousness", {2: "Fully awake", 1: "Arousable on calling", 0: "Not responding"}),
-        "spo2": ("SpO2", {2: "Above 92% on room air", 1: "Needs O2 to keep above 90%", 0: "Below 90% with O2"}),
-    }),
-    "padss": ("PADSS (modified)", {
-        "vital_signs": ("Vital signs", {2: "Within 20% of baseline", 1: "20–40% of baseline",
-                                        0: "More than 40% off baseline"}),
-        "ambulation": ("Ambulation", {2: "Steady gait, no dizziness", 1: "With assistance", 0: "Not ambulating"}),
-        "nausea_vomiting": ("Nausea and vomiting", {2: "Minimal", 1: "Moderate", 0: "Severe"}),
-        "pain": ("Pain", {2: "Minimal", 1: "Moderate", 0: "Severe"}),
-        "bleeding": ("Bleeding", {2: "Minimal", 1: "Moderate", 0: "Severe"}),
-    }),
-    "moaas": ("MOAA/S", {
-        "score": ("Responsiveness", {5: "Responds readily to name in normal tone",
-                                     4: "Lethargic response to name in normal tone",
-                                     3: "Responds only to name called loudly or repeatedly",
-                                     2: "Responds only after mild prodding or shaking",
-                                     1: "Responds only after painful trapezius squeeze",
-                                     0: "No response to painful trapezius squeeze"}),
-    }),
-    "cadss": ("CADSS", {}),
-    "bprs_plus": ("BPRS+", {
-        "suspiciousness": ("Suspiciousness", {}), "hallucinations": ("Hallucinations", {}),
-        "unusual_thought_content": ("Unusual thought content", {}),
-        "conceptual_disorganization": ("Conceptual disorganisation", {}),
-    }),
-}
-
-
-SHORT_TITLES = {"aldrete": "Aldrete", "padss": "PADSS", "moaas": "MOAA/S", "cadss": "CADSS", "bprs_plus": "BPRS+"} | {
-    key: spec["title"].split(" (")[0] for key, spec in instruments.OUTCOMES.items()}
-
-
-def instrument_texts(key: str) -> tuple[str, dict]:
-    """An instrument's title and its items' (label, anchors): an outcome measure's own short labels."""
-    if key in INSTRUMENT_TEXTS:
-        return INSTRUMENT_TEXTS[key]
-    spec = instruments.OUTCOMES[key]
-    return spec["title"], {name: (f"{n}. {label}", spec["anchors"])
-                           for n, (name, label) in enumerate(zip(spec["items"], spec["labels"]), start=1)}
-
-
-def instrument_forms(asked: tuple[str, ...] = ()) -> list[dict]:
-    """Each instrument's items with their choices, from the same tables the server scores with; the
-    outcome measures the session asks for first."""
-    forms = []
-    keys = [*asked, *(k for k in instruments.INSTRUMENTS if k not in asked)]
-    for key in keys:
-        spec = instruments.INSTRUMENTS[key]
-        title, texts = instrument_texts(key)
-        items = []
-        for name, (low, high) in spec["items"].items():
-            label, anchors = texts.get(name, (name.replace("_", " ").capitalize(), {}))
-            choices = [(v, f"{v} · {anchors[v]}" if v in anchors else str(v)) for v in range(high, low - 1, -1)]
-            items.append({"name": name, "label": label, "choices": choices})
-        forms.append({"key": key, "title": title, "items": items, "discharge_min": spec["discharge_min"],
-                      "total": spec.get("total"), "max": sum(high for _, high in spec["items"].values()),
-                      "outcome": key in instruments.OUTCOMES, "asked": key in asked})
-    return forms
-
-
-def field_label(name: str) -> tuple[str, str]:
-    """A vitals field's label and unit, from the validation table."""
-    bounds = validation.BOUNDS[name]
-    return bounds.label, bounds.unit
-
-
-def column_label(name: str) -> tuple[str, str]:
-    """A vitals column's heading and unit: short where the form's label is long (MAP is computed)."""
-    return COLUMN_LABELS.get(name) or field_label(name)
-
-
-def kind_label(kind: str) -> str:
-    return kind.replace("_", " ").capitalize()
-
-
 @blueprint.app_template_filter("clock")
 def clock_filter(value: str | None) -> str:
     """A stored time as HH:MM on the clinic's clock."""
@@ -201,9 +84,13 @@ def number_filter(value) -> str:
 
 @blueprint.app_context_processor
 def page_globals() -> dict:
-    return {"clinic_zone": getattr(zone(), "key", "UTC"), "field_label": field_label,
-            "column_label": column_label, "kind_label": kind_label,
-            "state_labels": STATE_LABELS, "instrument_titles": SHORT_TITLES}
+    """The vocabulary for every template; `vocabulary()` is what base.html hands the scripts (read only
+    when a whole page is rendered, as it reads the rules in force)."""
+    return {"clinic_zone": getattr(zone(), "key", "UTC"), "field_label": words.field_label,
+            "column_label": words.short_label, "kind_label": words.kind_label,
+            "state_labels": words.STATE_LABELS, "instrument_titles": words.SHORT_TITLES,
+            "silence_minutes": words.SILENCE_MINUTES,
+            "vocabulary": lambda: words.for_scripts(rulesets.in_force(store().db))}
 
 
 # The bedside page and its live panels.
@@ -224,20 +111,20 @@ def session_or_404(session_id: int) -> dict:
 def panels(whole: dict) -> dict:
     """What the bedside page's live panels show besides the record itself."""
     state = whole["state"]
-    buttons = [{"to": to, "label": TRANSITION_BUTTONS[(state, to)][0], "reason": TRANSITION_BUTTONS[(state, to)][1]}
-               for to in whole["allowed_transitions"] if to != "aborted"]
+    buttons = [{"to": to, "label": label, "reason": reason} for to in whole["allowed_transitions"] if to != "aborted"
+               for label, reason in [words.TRANSITION_BUTTONS[(state, to)]]]
     if "aborted" in whole["allowed_transitions"]:
-        buttons.append({"to": "aborted", "label": ABORT_BUTTON[0], "reason": ABORT_BUTTON[1]})
+        buttons.append({"to": "aborted", "label": words.ABORT_BUTTON[0], "reason": words.ABORT_BUTTON[1]})
     current = [v for v in whole["vitals"] if v["status"] == "current"]
     latest_bp = next((v for v in reversed(current) if v.get("sbp") is not None), None)
     return {
         "buttons": buttons,
         "can_record": g.user["role"] in RECORDERS and not whole["locked"],
         "rems": esketamine_monitoring(whole) if whole["drug"] == "esketamine" else None,
-        "durations": [(key, label, whole["durations"][key]) for key, label in DURATIONS],
+        "durations": [(key, label, whole["durations"][key]) for key, label in words.DURATIONS],
         "latest_bp": latest_bp,
         "last_seq": whole["seen_seq"],
-        "flowsheet": BEDSIDE_COLUMNS,
+        "flowsheet": words.VITALS_FORM,  # the bedside table shows what the form takes; the printed record all
     }
 
 
@@ -258,10 +145,11 @@ def last_entered(whole: dict, state: str) -> str | None:
 @login_required
 def bedside(session_id):
     whole = session_or_404(session_id)
-    return render_template("session.html", s=whole, view=panels(whole), vitals_form=VITALS_FORM,
-                           vitals_more=VITALS_MORE, instrument_forms=instrument_forms(tuple(whole["outcomes_asked"])),
-                           side_effect_kinds=side_effects.KINDS, quick_side_effects=QUICK_SIDE_EFFECTS,
-                           sign_meanings=SIGN_MEANINGS, circulation_bands=instruments.ALDRETE_CIRCULATION)
+    asked = tuple(whole["outcomes_asked"])
+    return render_template("session.html", s=whole, view=panels(whole), vitals_form=words.VITALS_FORM,
+                           vitals_more=words.VITALS_MORE, instrument_forms=words.instrument_forms(asked),
+                           side_effect_kinds=side_effects.KINDS, quick_side_effects=words.QUICK_SIDE_EFFECTS,
+                           sign_meanings=words.SIGN_MEANINGS, circulation_bands=instruments.ALDRETE_CIRCULATION)
 
 
 @blueprint.route("/sessions/<int:session_id>/panels")
@@ -279,13 +167,13 @@ def printable_record(session_id):
     chart = charts.trend_chart(whole["vitals"], whole["transitions"], zone())
     view = panels(whole) | {"flowsheet": flowsheet_columns(whole["vitals"])}
     return render_template("record.html", s=whole, view=view, chart=chart,
-                           medication_flags=MEDICATION_FLAGS, now=iso(store().now()))
+                           medication_flags=words.MEDICATION_FLAGS, now=iso(store().now()))
 
 
 def flowsheet_columns(vitals: list[dict]) -> tuple[str, ...]:
     """The printed flowsheet's columns: HR, BP and SpO2 always, the others when the session has them."""
     always = ("hr", "sbp", "dbp", "map", "spo2")
-    return tuple(c for c in FLOWSHEET if c in always or any(v.get(c) is not None for v in vitals))
+    return tuple(c for c in words.FLOWSHEET if c in always or any(v.get(c) is not None for v in vitals))
 
 
 # Check-in.
@@ -294,9 +182,9 @@ def flowsheet_columns(vitals: list[dict]) -> tuple[str, ...]:
 @roles_required(*RECORDERS)
 def new_session():
     rules = rulesets.in_force(store().db)["baseline_bp"]["low"]
-    return render_template("session_new.html", medication_flags=MEDICATION_FLAGS,
+    return render_template("session_new.html", medication_flags=words.MEDICATION_FLAGS,
                            baseline_sbp=rules["sbp"]["above"], baseline_dbp=rules["dbp"]["above"],
-                           baseline_fields=("hr", "sbp", "dbp", "spo2", "rr", "temp_c"))
+                           baseline_fields=words.BASELINE_FIELDS, planned_minutes=words.PLANNED_MINUTES)
 
 
 # The treatment series, the clinic's figures, administration.
@@ -311,8 +199,9 @@ def patient(patient_id):
         abort(404)
     audited_read("patient", patient_id)
     settings = rulesets.in_force(db)["outcomes"]
-    return render_template("patient.html", patient=series, rows=series["sessions"],
-                           outcome_charts=course.charts(series, settings), outcome_titles=SHORT_TITLES)
+    outcome_charts = {name: charts.still(figure) for name, figure in course.charts(series, settings).items()}
+    return render_template("patient.html", patient=series, rows=series["sessions"], outcome_charts=outcome_charts,
+                           outcome_titles=words.SHORT_TITLES, figures=charts.series_figures(series["sessions"]))
 
 
 @blueprint.route("/reports")
@@ -320,54 +209,12 @@ def patient(patient_id):
 def clinic_reports():
     """The clinic's figures; for clinicians and admins also the alarm review of `?from=&to=` (the last week)."""
     figures = reports.clinic_report(store().db, store().now(), zone())
-    review = charts_of = None
+    review = alarm_charts = None
     if g.user["role"] in REVIEWERS:
-        review = alarms.alarm_review(store().db, *alarm_window())
-        charts_of = alarms.charts(review)
-    return render_template("reports.html", report=figures, review=review, alarm_charts=charts_of,
-                           alarm_title=alarm_title)
-
-
-def alarm_title(key: str) -> str:
-    """An alarm's rule as the thresholds page names it, without the setting's unit."""
-    return RULE_TITLES.get(key, kind_label(key)).split(" (")[0]
-
-
-RULE_TITLES = {"bp_high": "High BP", "bp_rise": "BP rise over baseline", "sbp_low": "Low SBP", "hr": "Heart rate",
-               "spo2": "SpO2", "rr": "Respiratory rate", "temp": "Temperature", "sedation": "Sedation",
-               "news2": "NEWS2", "vitals_overdue": "Vitals overdue (minutes)", "baseline_bp": "Baseline BP at start",
-               "infusion_overtime": "Infusion overtime (minutes)",
-               "early_discharge": "Esketamine observation (minutes)",
-               "reraise_after_minutes": "Raise an acknowledged alert again after (minutes)",
-               "max_silence_minutes": "Longest silence (minutes)"}
-COMPARISON_WORDS = {"above": ">", "at_least": "≥", "below": "<", "at_most": "≤"}
-
-
-def threshold_settings(rules: dict) -> list[dict]:
-    """Every number of the rules in force as a labelled setting, grouped by rule; `path` names it in the JSON."""
-    groups = []
-    for key, rule in rules.items():
-        settings = [{"path": ".".join((key, *path)), "label": setting_label(path), "value": value}
-                    for path, value in number_leaves(rule)]
-        if settings:
-            groups.append({"key": key, "title": RULE_TITLES.get(key, kind_label(key)), "settings": settings})
-    return groups
-
-
-def number_leaves(node, path: tuple[str, ...] = ()):
-    if isinstance(node, dict):
-        for name, child in node.items():
-            yield from number_leaves(child, (*path, name))
-    elif isinstance(node, (int, float)) and not isinstance(node, bool):
-        yield path, node
-
-
-def setting_label(path: tuple[str, ...]) -> str:
-    """("hr", "medium", "hr", "above") reads "medium: HR >"; a bare setting reads as its own name."""
-    if len(path) == 3 and path[2] in COMPARISON_WORDS:
-        priority, measure, comparison = path
-        return f"{priority}: {alert_rules.LABELS.get(measure, measure)} {COMPARISON_WORDS[comparison]}"
-    return " ".join(part.replace("_", " ") for part in path) or "value"
+        review = alarms.alarm_review(store().db, *report_window())
+        alarm_charts = {name: charts.in_the_look(figure) for name, figure in alarms.charts(review).items()}
+    return render_template("reports.html", report=figures, figures=charts.report_figures(figures), review=review,
+                           alarm_charts=alarm_charts, alarm_title=words.alarm_title)
 
 
 @blueprint.route("/admin")
@@ -377,19 +224,17 @@ def admin():
     listed = users.list_all(db) if g.user["role"] == "admin" else []
     rules = rulesets.in_force(db)
     return render_template("admin.html", users=listed, roles=users.ROLES, rules=rules,
-                           settings=threshold_settings(rules), versions=rulesets.versions(db))
+                           settings=words.threshold_settings(rules), versions=rulesets.versions(db))
 
 
 # Records in and out: the import page, the esketamine REMS form and the forms not yet submitted.
-
-PREVIEW_FIELDS = ("hr", "sbp", "dbp", "spo2", "rr", "temp_c", "etco2", "o2_lpm")
 
 
 @blueprint.route("/sessions/<int:session_id>/import")
 @roles_required(*RECORDERS)
 def import_page(session_id):
     whole = session_or_404(session_id)
-    return render_template("import.html", s=whole, preview_fields=PREVIEW_FIELDS,
+    return render_template("import.html", s=whole, preview_fields=words.PREVIEW_FIELDS,
                            max_upload_bytes=current_app.extensions["monitor.config"].max_upload_bytes)
 
 

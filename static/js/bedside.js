@@ -10,6 +10,7 @@ import { Outbox, mountOutbox } from './outbox.js';
 import { connectLive } from './live.js';
 import { mountScores } from './scores.js';
 import { mountStateChanges, transition, showPrompt } from './state_changes.js';
+import WORDS, { shortLabel } from './vocabulary.js';
 
 const root = document.getElementById('bedside');
 const sessionId = root.dataset.sessionId;
@@ -17,8 +18,7 @@ const chair = root.dataset.chair;
 const zone = document.body.dataset.timezone;
 const role = document.body.dataset.role;
 const api = `/api/sessions/${sessionId}`;
-const NUMBERS = ['hr', 'sbp', 'dbp', 'spo2', 'rr', 'temp_c', 'moaas', 'pain', 'etco2', 'o2_lpm'];
-const LABELS = { hr: 'HR', sbp: 'SBP', dbp: 'DBP', spo2: 'SpO2', rr: 'RR', temp_c: 'Temp', moaas: 'MOAA/S', pain: 'Pain', etco2: 'EtCO2', o2_lpm: 'O2' };
+const NUMBERS = WORDS.vitals_form; // the form's fields in its tab order, all numbers
 
 const outbox = new Outbox(document.body.dataset.username);
 let lastSeq = Number(panel('state').dataset.lastSeq || 0);
@@ -90,10 +90,10 @@ function onStatus(state, detail) {
 function describeVitals(body) {
   const when = body.taken_at && body.taken_at.endsWith('Z') ? clinicClock(body.taken_at, zone) : (body.taken_at || '').slice(11, 16);
   const values = [];
-  if (body.hr != null) values.push(`HR ${body.hr}`);
-  if (body.sbp != null || body.dbp != null) values.push(`BP ${body.sbp ?? '–'}/${body.dbp ?? '–'}`);
-  for (const name of ['spo2', 'rr', 'temp_c', 'moaas', 'pain', 'etco2', 'o2_lpm']) {
-    if (body[name] != null) values.push(`${LABELS[name]} ${body[name]}`);
+  if (body.hr != null) values.push(`${shortLabel('hr')} ${body.hr}`);
+  if (body.sbp != null || body.dbp != null) values.push(`${shortLabel('bp')} ${body.sbp ?? '–'}/${body.dbp ?? '–'}`);
+  for (const name of NUMBERS.filter((n) => !['hr', 'sbp', 'dbp'].includes(n))) {
+    if (body[name] != null) values.push(`${shortLabel(name)} ${body[name]}`);
   }
   if (body.consciousness) values.push(body.consciousness);
   return `Chair ${chair} vitals ${when}: ${values.join(', ')}`;
@@ -120,7 +120,7 @@ function vitalsBody(form, problems, { timeByHand = true } = {}) {
     const input = form.elements.namedItem(name);
     if (!input) continue;
     const value = parseNumber(input.value);
-    if (Number.isNaN(value)) problems[name] = `${LABELS[name]} must be a number`;
+    if (Number.isNaN(value)) problems[name] = `${shortLabel(name)} must be a number`;
     else if (value !== null) body[name] = value;
   }
   const consciousness = form.elements.namedItem('consciousness');
@@ -306,7 +306,7 @@ async function saveAmendment(confirmed = false) {
     const input = form.elements.namedItem(name);
     if (!input) continue;
     const value = parseNumber(input.value);
-    if (Number.isNaN(value)) problems[name] = `${LABELS[name]} must be a number`;
+    if (Number.isNaN(value)) problems[name] = `${shortLabel(name)} must be a number`;
     else if (value !== (original[name] ?? null)) body[name] = value;
   }
   body.reason = form.elements.namedItem('reason').value.trim();

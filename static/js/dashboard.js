@@ -3,31 +3,15 @@
 // applied here. Applying an event is idempotent, so a fresh picture plus a replay is always right.
 import { send } from './forms.js';
 import { connectLive } from './live.js';
+import WORDS, { shortLabel } from './vocabulary.js';
 
-const RANK = { high: 3, medium: 2, low: 1 };
-const PRIORITY_WORDS = { high: 'High', medium: 'Medium', low: 'Low' };
-const STATE_WORDS = {
-  scheduled: 'Scheduled', baseline: 'Baseline', infusing: 'Infusing', paused: 'Paused', recovery: 'Recovery',
-  ready: 'Ready for discharge',
-};
-const FINAL = ['discharged', 'aborted'];
-const READINGS = [
-  { key: 'hr', label: 'HR', unit: '/min' },
-  { key: 'bp', label: 'BP', unit: 'mmHg' },
-  { key: 'spo2', label: 'SpO2', unit: '%' },
-  { key: 'rr', label: 'RR', unit: '/min' },
-  { key: 'moaas', label: 'MOAA/S', unit: '' },
-];
-const TREND = { minutes: 120, width: 200, height: 44, sbp: [60, 220], hr: [30, 180] };
-const OLD_AFTER_MINUTES = 15; // a reading older than the overdue limit while infusing is shown as old
-const MUTE_MINUTES = 2;
+const RANK = Object.fromEntries(Object.entries(WORDS.priorities).map(([p, { rank }]) => [p, rank]));
+const READINGS = WORDS.tile_readings.map((key) => ({ key, ...WORDS.short[key] }));
+const TREND = { ...WORDS.tile_trend, width: 200, height: 44 };
+const OLD_AFTER_MINUTES = WORDS.settings.overdue_minutes.infusing; // older than the overdue limit while infusing
+const MUTE_MINUTES = WORDS.settings.silence_minutes;
 const KEEP_EVENTS = 1000; // applied events kept to re-apply over a fresher picture
-// Alarm sounds after IEC 60601-1-8: a distinct burst per priority, repeated while an alert sounds.
-const PATTERNS = {
-  high: { hz: 880, pulses: [0, 0.15, 0.3, 0.6, 0.75, 1.6, 1.75, 1.9, 2.2, 2.35], every: 8 },
-  medium: { hz: 660, pulses: [0, 0.25, 0.5], every: 15 },
-  low: { hz: 523, pulses: [0, 0.4], every: 30 },
-};
+const PATTERNS = WORDS.alarm_sounds; // a distinct burst per priority, after IEC 60601-1-8
 const SVG = 'http://www.w3.org/2000/svg';
 
 const root = document.getElementById('dashboard');
@@ -101,7 +85,7 @@ function apply(event) {
   if (!model || !APPLY[event.type]) return;
   APPLY[event.type](model, event);
   if (me.role === 'nurse' && event.data && event.data.entered_by === me.username) model.mine = true;
-  if (FINAL.includes(model.session.state)) models.delete(event.session_id);
+  if (WORDS.final.includes(model.session.state)) models.delete(event.session_id);
   dirty.add(event.session_id);
 }
 
@@ -226,13 +210,13 @@ function buildTile(id) {
         element('span', { class: 'age' }))));
   }
   readings.append(element('div', { class: 'reading news2', 'data-measure': 'news2' },
-    element('dt', { text: 'NEWS2' }), element('dd', {}, element('span', { class: 'value' }),
+    element('dt', { text: WORDS.measures.news2 }), element('dd', {}, element('span', { class: 'value' }),
       element('span', { class: 'band' }))));
   const trend = document.createElementNS(SVG, 'svg');
   trend.setAttribute('class', 'trend');
   trend.setAttribute('viewBox', `0 0 ${TREND.width} ${TREND.height}`);
   trend.setAttribute('role', 'img');
-  trend.setAttribute('aria-label', `SBP and HR, last ${TREND.minutes / 60} hours`);
+  trend.setAttribute('aria-label', `${shortLabel('sbp')} and ${shortLabel('hr')}, last ${TREND.minutes / 60} hours`);
   for (const name of ['sbp', 'hr']) {
     const line = document.createElementNS(SVG, 'polyline');
     line.setAttribute('class', `line-${name}`);
@@ -240,8 +224,8 @@ function buildTile(id) {
   }
   article.append(head, readings,
     element('div', { class: 'trend-row' }, trend,
-      element('span', { class: 'legend', 'aria-hidden': 'true' }, element('span', { class: 'key-sbp', text: 'SBP' }),
-        element('span', { class: 'key-hr', text: 'HR' }))),
+      element('span', { class: 'legend', 'aria-hidden': 'true' }, element('span', { class: 'key-sbp', text: shortLabel('sbp') }),
+        element('span', { class: 'key-hr', text: shortLabel('hr') }))),
     element('p', { class: 'overdue', text: 'Vitals overdue', hidden: '' }),
     element('ul', { class: 'side-effects', 'aria-label': 'Open side effects' }),
     element('ul', { class: 'alerts', 'aria-label': 'Alerts' }),
@@ -261,7 +245,7 @@ function renderTile(id) {
   tile.querySelector('.chair').textContent = `Chair ${model.session.chair}`;
   tile.querySelector('.who').textContent = `${model.patient.initials} · ${model.patient.mrn_tail}`;
   const state = tile.querySelector('.state');
-  state.textContent = STATE_WORDS[model.session.state] || model.session.state;
+  state.textContent = WORDS.states[model.session.state] || model.session.state;
   state.dataset.state = model.session.state;
   tile.querySelector('.mine').hidden = !(me.role === 'nurse' && model.mine);
   renderReadings(tile, model);
@@ -284,7 +268,8 @@ function renderReadings(tile, model) {
   cell.querySelector('.value').textContent = score ? `${score.score}${score.partial ? '*' : ''}` : '–';
   cell.querySelector('.band').textContent = score && score.band !== 'none' ? score.band : '';
   cell.dataset.band = score ? score.band : 'none';
-  cell.title = score && score.partial ? 'Partial: some parameters have no value in the last 30 minutes' : '';
+  cell.title = score && score.partial
+    ? `Partial: some parameters have no value in the last ${WORDS.settings.news2_window_minutes} minutes` : '';
 }
 
 function renderTrend(tile, model) {
@@ -336,13 +321,13 @@ function buildAlert(alert) {
       element('button', { type: 'button', 'data-action': 'acknowledge', 'aria-describedby': messageId,
         text: 'Acknowledge' }),
       element('button', { type: 'button', 'data-action': 'silence', 'aria-describedby': messageId,
-        text: 'Silence 2 min' })));
+        text: `Silence ${MUTE_MINUTES} min` })));
 }
 
 function updateAlert(li, alert) {
   li.dataset.priority = alert.priority;
   li.dataset.state = alert.state;
-  li.querySelector('.priority').textContent = PRIORITY_WORDS[alert.priority];
+  li.querySelector('.priority').textContent = WORDS.priorities[alert.priority].word;
   li.querySelector('.message').textContent = alert.message;
   const silenced = alert.silenced_until && Date.parse(alert.silenced_until) > Date.now();
   let state = alert.state === 'acknowledged' ? `acknowledged by ${alert.acknowledged_by}` : '';
@@ -422,13 +407,13 @@ list.addEventListener('click', async (event) => {
   button.disabled = true;
   status.textContent = '';
   try {
-    const body = action === 'acknowledge' ? { comment: li.querySelector('.comment').value.trim() || null } : { minutes: 2 };
+    const body = action === 'acknowledge' ? { comment: li.querySelector('.comment').value.trim() || null } : { minutes: MUTE_MINUTES };
     const answer = await send('POST', `/api/alerts/${id}/${action}`, body);
     if (!answer.ok) throw new Error(answer.error.message);
     const alert = answer.data;
     const model = models.get(alert.session_id);
     if (model) { upsertAlert(model, alert); dirty.add(alert.session_id); scheduleRender(); }
-    status.textContent = action === 'acknowledge' ? `Acknowledged: ${alert.message}` : `Silenced for 2 min: ${alert.message}`;
+    status.textContent = action === 'acknowledge' ? `Acknowledged: ${alert.message}` : `Silenced for ${MUTE_MINUTES} min: ${alert.message}`;
   } catch (error) {
     status.textContent = `Not done: ${error.message}`;
   } finally {

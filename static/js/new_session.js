@@ -1,12 +1,13 @@
 // Check-in: find or add the patient, plan the dose, the checklist, baseline vitals; then create
 // the session through the API step by step. A step that fails keeps every value on screen and
 // the next press of "Create session" continues from that step (nothing is created twice).
+import WORDS, { shortLabel } from './vocabulary.js';
 import { send, newKey, status, clearErrors, showErrors, showDialogErrorsOrStatus, askConfirmation, timeOrError, parseNumber } from './forms.js';
 
 const form = document.getElementById('new-session');
 const zone = document.body.dataset.timezone;
 const field = (name) => form.elements.namedItem(name);
-const VITALS = ['hr', 'sbp', 'dbp', 'spo2', 'rr', 'temp_c'];
+const VITALS = WORDS.baseline_fields;
 const done = { patientId: null, sessionId: null, baseline: false, vitalsKey: newKey() };
 let doseTypedAs = 'per_kg';
 
@@ -95,7 +96,7 @@ field('drug').addEventListener('change', () => {
   const esketamine = field('drug').value === 'esketamine';
   for (const element of form.querySelectorAll('[data-esketamine]')) element.hidden = !esketamine;
   field('route').value = esketamine ? 'intranasal' : 'iv';
-  if (esketamine) { field('planned_minutes').value = ''; field('dose_mg_per_kg').value = ''; } else if (!field('planned_minutes').value) field('planned_minutes').value = 40;
+  if (esketamine) { field('planned_minutes').value = ''; field('dose_mg_per_kg').value = ''; } else if (!field('planned_minutes').value) field('planned_minutes').value = WORDS.settings.planned_minutes;
   showRate();
 });
 
@@ -106,7 +107,7 @@ function checkBaseline() {
   const dbp = parseNumber(field('dbp').value);
   const high = (sbp > Number(form.dataset.baselineSbp)) || (dbp > Number(form.dataset.baselineDbp));
   document.getElementById('baseline-warning').textContent = high
-    ? `Baseline BP ${sbp ?? '–'}/${dbp ?? '–'} is above ${form.dataset.baselineSbp}/${form.dataset.baselineDbp}: starting the infusion will need confirming.`
+    ? `${WORDS.states.baseline} ${shortLabel('bp')} ${sbp ?? '–'}/${dbp ?? '–'} is above ${form.dataset.baselineSbp}/${form.dataset.baselineDbp}: starting the infusion will need confirming.`
     : '';
 }
 field('sbp').addEventListener('input', checkBaseline);

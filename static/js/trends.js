@@ -5,30 +5,24 @@
 // appended with Plotly.extendTraces, all that arrived in one frame together; only a correction (an
 // amendment, a void, a late entry) or a new time origin redraws.
 import { connectLive } from './live.js';
+import WORDS, { shortLabel } from './vocabulary.js';
 
 const host = document.getElementById('trends');
 const sessionId = Number(host && host.dataset.sessionId);
 const VENDOR = { Plotly: '/static/vendor/plotly-basic.min.js', io: '/static/vendor/socket.io.min.js' };
 const COLORS = { hr: '#0b5cad', sbp: '#b00020', dbp: '#8a3ffc', spo2: '#1d6b35', rr: '#8a5a00' };
-const CHARTS = [
-  { id: 'hr', title: 'Heart rate', unit: '/min', range: [30, 180], series: [['hr', 'HR']] },
-  { id: 'bp', title: 'Blood pressure', unit: 'mmHg', range: [40, 220], series: [['sbp', 'SBP'], ['dbp', 'DBP']] },
-  { id: 'spo2', title: 'SpO2', unit: '%', range: [80, 100.5], series: [['spo2', 'SpO2']] },
-  { id: 'rr', title: 'Respiratory rate', unit: '/min', range: [0, 40], series: [['rr', 'RR']] },
-];
-const CHART_OF = { hr: 'hr', sbp: 'bp', dbp: 'bp', spo2: 'spo2', rr: 'rr' };
+const CHARTS = WORDS.trend_charts.map((c) => ({ ...c, series: c.series.map((key) => [key, shortLabel(key)]) }));
+const CHART_OF = Object.fromEntries(CHARTS.flatMap((c) => c.series.map(([key]) => [key, c.id])));
 // The markers: one trace each after the series, drawn along the top edge of every chart.
 const MARKERS = [
   { kind: 'side_effect', name: 'Side effects', symbol: 'triangle-up', color: '#b36b00' },
   { kind: 'note', name: 'Notes', symbol: 'circle-open', color: '#4d4d4d' },
   { kind: 'medication', name: 'Medications', symbol: 'diamond', color: '#0b5cad' },
 ];
-const PHASES = { infusing: 'rgba(176, 0, 32, 0.08)', paused: 'rgba(120, 120, 120, 0.16)',
+const PHASES = { infusing: 'rgba(176, 0, 32, 0.08)', paused: '#78787829',
   recovery: 'rgba(11, 92, 173, 0.08)', ready: 'rgba(29, 107, 53, 0.10)' };
 const PRIORITY_LINES = { high: { color: '#b00020', dash: 'dash' }, medium: { color: '#b36b00', dash: 'dot' },
   low: { color: '#00758f', dash: 'dot' } };
-const COMPARISON = { above: '>', at_least: '≥', below: '<', at_most: '≤' };
-const LABELS = { hr: 'HR', sbp: 'SBP', dbp: 'DBP', spo2: 'SpO2', rr: 'RR' };
 
 const state = { record: null, rules: null, vitals: new Map(), marks: new Map(), divs: new Map(), origin: null };
 const queue = new Map(); // chart id → trace index → {x, y, text}
@@ -90,7 +84,7 @@ function thresholdLines(chart) {
       for (const [measure, comparisons] of Object.entries(conditions)) {
         if (CHART_OF[measure] !== chart.id) continue;
         for (const [comparison, limit] of Object.entries(comparisons)) {
-          if (typeof limit === 'number') lines.push({ y: limit, priority, text: `${LABELS[measure]} ${COMPARISON[comparison]} ${limit}` });
+          if (typeof limit === 'number') lines.push({ y: limit, priority, text: `${shortLabel(measure)} ${WORDS.comparisons[comparison]} ${limit}` });
         }
       }
     }
@@ -99,7 +93,7 @@ function thresholdLines(chart) {
   const rise = rules.bp_rise && rules.bp_rise.medium;
   if (chart.id === 'bp' && baseline && baseline.sbp != null && rise && rise.sbp_rise) {
     const limit = baseline.sbp + rise.sbp_rise.at_least;
-    lines.push({ y: limit, priority: 'medium', text: `SBP rise ≥ ${rise.sbp_rise.at_least} (${limit})` });
+    lines.push({ y: limit, priority: 'medium', text: `${WORDS.measures.sbp_rise} ${WORDS.comparisons.at_least} ${rise.sbp_rise.at_least} (${limit})` });
   }
   return lines.map((line) => ({
     type: 'line', xref: 'paper', x0: 0, x1: 1, yref: 'y', y0: line.y, y1: line.y, layer: 'below',

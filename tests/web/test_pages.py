@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import re
 
 import lxml.html
@@ -9,7 +10,7 @@ import pytest
 
 from monitor.rules.alert_rules import DEFAULT_RULES
 from monitor.rules.instruments import INSTRUMENTS
-from monitor.web import pages
+from monitor.views import vocabulary
 from tests.helpers import PASSWORDS, csrf_token, sign_in
 
 
@@ -202,7 +203,7 @@ def test_the_printed_flowsheet_has_a_column_for_every_measure_the_session_has(cl
 
 
 def test_the_instrument_forms_come_from_the_scoring_table():
-    forms = {f["key"]: f for f in pages.instrument_forms()}
+    forms = {f["key"]: f for f in vocabulary.instrument_forms()}
     aldrete = forms["aldrete"]
     assert [i["name"] for i in aldrete["items"]] == ["activity", "respiration", "circulation", "consciousness", "spo2"]
     assert aldrete["items"][0]["choices"] == [(2, "2 · Moves four limbs"), (1, "1 · Moves two limbs"),
@@ -213,7 +214,7 @@ def test_the_instrument_forms_come_from_the_scoring_table():
 
 
 def test_every_number_of_the_alert_rules_is_a_labelled_setting():
-    groups = {g["key"]: g for g in pages.threshold_settings(DEFAULT_RULES)}
+    groups = {g["key"]: g for g in vocabulary.threshold_settings(DEFAULT_RULES)}
     assert [(s["path"], s["label"], s["value"]) for s in groups["hr"]["settings"]] == [
         ("hr.high.hr.above", "high: HR >", 130), ("hr.high.hr.below", "high: HR <", 45),
         ("hr.medium.hr.above", "medium: HR >", 110)]
@@ -221,4 +222,20 @@ def test_every_number_of_the_alert_rules_is_a_labelled_setting():
         ("early_discharge.minutes", "minutes")]
     assert "side_effect" not in groups and "escalation" not in groups  # no numbers to set there
     count = sum(len(g["settings"]) for g in groups.values())
-    assert count == len(list(pages.number_leaves(DEFAULT_RULES)))
+    assert count == len(list(vocabulary.number_leaves(DEFAULT_RULES)))
+
+
+def test_the_series_and_report_charts_are_figures_the_server_built_with_plotly(client, api):
+    session = api.session()
+    signed_in(client, "clinician")
+    page = html(client.get(f"/patients/{session['patient_id']}"))
+    dose = json.loads(page.get_element_by_id("chart-dose").get("data-figure"))
+    assert [(t["type"], t["name"], t["x"], t["y"]) for t in dose["data"]] == [
+        ("scatter", "mg/kg", ["Session 1"], [0.5])]
+    assert dose["config"]["staticPlot"] is True
+    assert dose["layout"]["yaxis"]["title"]["text"] == "mg/kg"
+    report = html(client.get("/reports"))
+    weeks = json.loads(report.get_element_by_id("chart-weeks").get("data-figure"))
+    assert [(t["type"], len(t["x"]), sum(t["y"])) for t in weeks["data"]] == [("bar", 12, 0)]
+    rise = report.get_element_by_id("chart-rise")  # no session dosed: nothing to draw
+    assert (rise.get("data-figure"), rise.text_content()) == (None, "No data yet.")

@@ -5,21 +5,17 @@ import json
 import math
 import re
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 from flask.json.provider import DefaultJSONProvider
 
 from ... import __version__
 from ...errors import BadRequest
-from ...record import users
 from ...store.paging import DEFAULT_LIMIT, MAX_LIMIT, Cursors
+from ..context import RECORDERS, REVIEWERS, audited_read, store, writing, zone  # noqa: F401  (for the api modules)
 from .openapi import MAX_ID, Api
 
 blueprint = Blueprint("api", __name__, url_prefix="/api")
 api = Api(blueprint, "/api")
-RECORDERS = ("nurse", "clinician")
-REVIEWERS = ("clinician", "admin")
-
-
 MAX_JSON_DEPTH = 32  # the deepest body the API takes is 4 levels; jsonschema and json recurse per level
 SURROGATE = re.compile("[\ud800-\udfff]")
 MIN_ID = -(2**63)
@@ -72,30 +68,11 @@ def check_text(text: str, where: str) -> None:
         raise BadRequest(f"{where} holds a lone surrogate, which is not text", {where: "not valid Unicode text"})
 
 
-def store():
-    return current_app.extensions["monitor.store"]
-
-
-def zone():
-    return current_app.extensions["monitor.config"].timezone
-
-
-def writing():
-    """The write transaction of this request, acting as the signed-in user."""
-    return store().write(users.actor_for(g.user))
-
-
 def idempotency_key() -> str | None:
     key = request.headers.get("Idempotency-Key")
     if key is not None and not 1 <= len(key) <= 200:
         raise BadRequest("Idempotency-Key must be 1 to 200 characters", {"Idempotency-Key": "bad length"})
     return key
-
-
-def audited_read(entity: str, entity_id: int, session_id: int | None = None) -> None:
-    """Every read of a patient's record leaves an audit entry."""
-    with writing() as tx:
-        tx.audit("read", entity, entity_id, session_id=session_id)
 
 
 def int_arg(name: str, default: int | None = None, minimum: int = 0, maximum: int | None = None) -> int | None:

@@ -1,17 +1,13 @@
 """The clinic's reports as data: the alarm review (clinicians, admins)."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from flask import jsonify
 
-from flask import jsonify, request
-
-from ...errors import BadRequest
-from ...timeutil import parse
 from ...views import alarms
+from ..context import report_window
 from . import schemas as s
-from .common import REVIEWERS, api, store, zone
+from .common import REVIEWERS, api, store
 
-DEFAULT_DAYS = 7  # the window when none is given: the last week
 WINDOW = {"from": {"type": "string", "description": "ISO 8601; default 7 days before `to`"},
           "to": {"type": "string", "description": "ISO 8601; default now"}}
 FIGURES = {"type": "object", "properties": {
@@ -25,27 +21,8 @@ REVIEW_OUT = {"type": "object", "required": ["from", "to", "sessions", "alarms",
                              "versions": {"type": "array", "items": FIGURES}}}
 
 
-def window() -> tuple[datetime, datetime]:
-    """The report's window from `?from=&to=` (clinic time when no offset is given); 400 when unreadable."""
-    end = moment_arg("to") or store().now()
-    start = moment_arg("from") or end - timedelta(days=DEFAULT_DAYS)
-    if start >= end:
-        raise BadRequest("from must be before to", {"from": "must be before to"})
-    return start, end
-
-
-def moment_arg(name: str) -> datetime | None:
-    raw = request.args.get(name)
-    if raw is None:
-        return None
-    try:
-        return parse(raw, zone())
-    except ValueError:
-        raise BadRequest(f"{name} is not an ISO 8601 time", {name: "is not an ISO 8601 time"}) from None
-
-
 @api.operation("/reports/alarms", "GET", summary="Alarm review for a window: per rule and priority, and per"
                " rule-set version (clinician, admin)", roles=REVIEWERS, response=REVIEW_OUT, query=WINDOW)
 def alarm_review():
-    start, end = window()
+    start, end = report_window()
     return jsonify(alarms.alarm_review(store().db, start, end))
