@@ -1,5 +1,5 @@
 """What the API and the pages share in a request: the store, the clinic's zone, the signed-in user's
-write transaction and audited read, who may record and who may review, and a report's time window."""
+write transaction and audited read, who may record and who may review, and a report's time window, and a list's page."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -8,6 +8,7 @@ from flask import current_app, g, request
 
 from ..errors import BadRequest
 from ..record import users
+from ..store.paging import DEFAULT_LIMIT, MAX_LIMIT, Cursors
 from ..timeutil import parse
 
 RECORDERS = users.RECORDERS
@@ -51,3 +52,26 @@ def moment_arg(name: str) -> datetime | None:
         return parse(raw, zone())
     except ValueError:
         raise BadRequest(f"{name} is not an ISO 8601 time", {name: "is not an ISO 8601 time"}) from None
+
+
+PAGE_ARGS = ("limit", "cursor")
+
+
+def page(list_name: str, fetch) -> tuple[list[dict], str | None]:
+    """This request's page of a list and the cursor of the next (or None). `fetch(after, limit)` gives the
+    items and the key to continue after; the cursor is that key, signed for this list and its filters."""
+    filters = {k: v for k, v in sorted(request.args.items()) if k not in PAGE_ARGS}
+    cursors = Cursors(current_app.secret_key)
+    given = request.args.get("cursor")
+    items, last = fetch(cursors.decode(list_name, filters, given) if given else None, limit_arg())
+    return items, cursors.encode(list_name, filters, last) if last else None
+
+
+def limit_arg() -> int:
+    """`limit`: 100 when absent, 1 to 1000 (CONTRACT.md §2), else a bad request."""
+    raw = request.args.get("limit")
+    if raw is None:
+        return DEFAULT_LIMIT
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+        raise BadRequest(f"limit must be a whole number from 1 to {MAX_LIMIT}", {"limit": "out of range"})
+    return int(raw)

@@ -6,16 +6,16 @@ from functools import wraps
 
 from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request, url_for
 
-from ..errors import BadRequest, NotFound
+from ..errors import ApiError, BadRequest, NotFound
 from ..record import side_effects, users
 from ..rules import instruments, rulesets
 from ..store import events
 from ..timeutil import iso, parse, parse_stored
-from ..views import alarms, course, handover, rems, reports, session_record
+from ..views import alarms, course, handover, lists, rems, reports, session_record, worklist
 from ..views import dashboard as central_station
 from ..views import vocabulary as words
 from . import charts
-from .context import RECORDERS, REVIEWERS, audited_read, report_window, store, zone
+from .context import RECORDERS, REVIEWERS, audited_read, page, report_window, store, zone
 
 blueprint = Blueprint("pages", __name__)
 
@@ -90,6 +90,7 @@ def page_globals() -> dict:
             "column_label": words.short_label, "kind_label": words.kind_label,
             "state_labels": words.STATE_LABELS, "instrument_titles": words.SHORT_TITLES,
             "silence_minutes": words.SILENCE_MINUTES,
+            "worklist_count": lambda: worklist.count(store().db, g.user, store().now()) if g.get("user") else 0,
             "vocabulary": lambda: words.for_scripts(rulesets.in_force(store().db))}
 
 
@@ -285,3 +286,42 @@ def shift_handover() -> dict:
     sheet = handover.handover(store().db, now, since)
     audited_read("handover", None)
     return sheet
+
+
+# Finding any session, and what is waiting (issue 13).
+
+SESSION_FILTERS = ("from", "to", "patient", "state", "chair", "signed")
+
+
+@blueprint.route("/sessions")
+@login_required
+def session_list():
+    """Every session, newest first, filtered and a page at a time (the cursor is the API's own)."""
+    args = request.args.to_dict() | {"state": request.args.get("state") or "all"}
+    try:
+        rows, following = page("sessions", lambda after, limit: lists.session_page(store().db, args, zone(),
+                                                                                   after, limit))
+        problem = None
+    except ApiError as error:
+        rows, following, problem = [], None, error
+    shown = {name: request.args.get(name, "") for name in SESSION_FILTERS}
+    next_args = {k: v for k, v in request.args.items() if k != "cursor"} | {"cursor": following}
+    return render_template("sessions.html", rows=rows, filters=shown, problem=problem,
+                           next_url=url_for("pages.session_list", **next_args) if following else None,
+                           states=words.STATE_LABELS), 400 if problem else 200
+
+
+@blueprint.route("/worklist")
+@login_required
+def worklist_page():
+    seen = events.last_seq(store().db)  # read first: an event after it is one the page does not show yet
+    waiting = worklist.worklist(store().db, g.user, store().now())
+    return render_template("worklist.html", w=waiting, sign_meanings=words.SIGN_MEANINGS, last_seq=seen)
+
+
+@blueprint.route("/worklist/panel")
+@login_required
+def worklist_panel():
+    """The worklist's live part, fetched again by worklist.js after each event that may change it."""
+    return render_template("worklist_panel.html", w=worklist.worklist(store().db, g.user, store().now()),
+                           sign_meanings=words.SIGN_MEANINGS)

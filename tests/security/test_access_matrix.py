@@ -60,6 +60,7 @@ API = {
     ("GET", "/api/sessions/{session_id}/rems"): EVERYONE,
     ("POST", "/api/sessions/{session_id}/rems/submitted"): EVERYONE,
     ("GET", "/api/rems"): EVERYONE,
+    ("GET", "/api/worklist"): EVERYONE,
 }
 PAGES = {
     ("GET", "/healthz"): PUBLIC,
@@ -79,6 +80,9 @@ PAGES = {
     ("GET", "/sessions/<int:session_id>/import"): RECORDERS,
     ("GET", "/sessions/<int:session_id>/rems"): EVERYONE,
     ("GET", "/rems"): EVERYONE,
+    ("GET", "/sessions"): EVERYONE,
+    ("GET", "/worklist"): EVERYONE,
+    ("GET", "/worklist/panel"): EVERYONE,
 }
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 

@@ -5,12 +5,12 @@ import json
 import math
 import re
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 from flask.json.provider import DefaultJSONProvider
 
 from ... import __version__
 from ...errors import BadRequest
-from ...store.paging import DEFAULT_LIMIT, MAX_LIMIT, Cursors
+from .. import context
 from ..context import RECORDERS, REVIEWERS, audited_read, store, writing, zone  # noqa: F401  (for the api modules)
 from .openapi import MAX_ID, Api
 
@@ -90,18 +90,10 @@ def int_arg(name: str, default: int | None = None, minimum: int = 0, maximum: in
     return value
 
 
-PAGE_ARGS = ("limit", "cursor")
-
-
 def page_of(list_name: str, fetch):
-    """A list's page as CONTRACT.md §2 says: `{items, next}`. `fetch(after, limit)` gives the items and
-    the key to continue after; the cursor is that key, signed for this list and its filters."""
-    filters = {k: v for k, v in sorted(request.args.items()) if k not in PAGE_ARGS}
-    limit = int_arg("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
-    cursors = Cursors(current_app.secret_key)
-    given = request.args.get("cursor")
-    items, last = fetch(cursors.decode(list_name, filters, given) if given else None, limit)
-    return jsonify({"items": items, "next": cursors.encode(list_name, filters, last) if last else None})
+    """A list's page as CONTRACT.md §2 says: `{items, next}`."""
+    items, following = context.page(list_name, fetch)
+    return jsonify({"items": items, "next": following})
 
 
 @api.operation("/openapi.json", "GET", summary="This document", public=True, response={"type": "object"})

@@ -1,0 +1,124 @@
+"""What is waiting for the signed-in user (GET /api/worklist, /worklist and the header's count).
+
+For a clinician, the records waiting for a signature (oldest first, with their age); for everyone,
+the REMS forms due or overdue, the open alerts, and the active sessions whose vitals or discharge
+score are due. Each part reads a partial index that holds only what is waiting (migration
+YEARS_OF_RECORDS), so the worklist costs what it shows, however long the clinic has kept records.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlite_utils import Database
+
+from ..record import patients, sessions
+from ..rules import alert_rules, instruments, rulesets
+from ..store.paging import Order, keyset
+from ..timeutil import iso, minutes_between, parse_stored
+from . import lists, rems
+
+SHOWN = 100  # rows of each part; the counts are of all
+TO_SIGN_WHERE = ["signed_at IS NULL", "state IN ('discharged', 'aborted')"]  # the partial index sessions_to_sign
+ACTIVE_WHERE = "state IN ('infusing', 'paused', 'recovery', 'ready')"
+OLDEST_FIRST = Order(("listed_at", "id"), descending=False)
+DISCHARGE_SCORES = tuple(k for k, spec in instruments.INSTRUMENTS.items() if spec.get("discharge_min"))
+
+
+def worklist(db: Database, user: dict, now: datetime) -> dict:
+    """Every part of the worklist, each with its rows (at most SHOWN) and its full count."""
+    rules = rulesets.in_force(db)
+    parts = {
+        "to_sign": to_sign(db, now) if user["role"] == "clinician" else None,
+        "rems_due": rems_due(db, now),
+        "alerts": open_alerts(db),
+        "due": care_due(db, now, rules),
+    }
+    parts = {key: part for key, part in parts.items() if part is not None}
+    return parts | {"count": sum(part["count"] for part in parts.values())}
+
+
+def count(db: Database, user: dict, now: datetime) -> int:
+    """The header's number: what `worklist` would list, counted without building it."""
+    total = db.execute("SELECT COUNT(*) FROM sessions WHERE " + " AND ".join(rems.PENDING_WHERE)).fetchone()[0]
+    total += db.execute("SELECT COUNT(*) FROM alerts WHERE state != 'cleared'").fetchone()[0]
+    if user["role"] == "clinician":
+        total += db.execute("SELECT COUNT(*) FROM sessions WHERE " + " AND ".join(TO_SIGN_WHERE)).fetchone()[0]
+    return total + len(care_due(db, now, rulesets.in_force(db))["items"])
+
+
+def line(db: Database, session_id: int) -> dict:
+    """A worklist row's session: who, where, what state, and when it started."""
+    session = sessions.get(db, session_id)
+    patient = patients.get(db, session["patient_id"])
+    return {"session_id": session_id, "chair": session["chair"], "state": session["state"],
+            "drug": session["drug"], "patient": {k: patient[k] for k in ("id", "mrn", "family_name", "given_name")}}
+
+
+def to_sign(db: Database, now: datetime) -> dict:
+    """Ended sessions without a signature, the longest waiting first, with how long since they ended."""
+    rows, _ = keyset(db, "SELECT id FROM sessions", TO_SIGN_WHERE, [], OLDEST_FIRST, None, SHOWN)
+    items = []
+    for (session_id,) in rows:
+        ended = db.execute("SELECT MIN(at) FROM transitions WHERE session_id = ? AND to_state IN"
+                           " ('discharged', 'aborted')", (session_id,)).fetchone()[0]
+        items.append(line(db, session_id) | {"ended_at": ended,
+                                             "waiting_minutes": round(minutes_between(parse_stored(ended), now))})
+    items.sort(key=lambda item: item["ended_at"])
+    total = db.execute("SELECT COUNT(*) FROM sessions WHERE " + " AND ".join(TO_SIGN_WHERE)).fetchone()[0]
+    return {"items": items, "count": total}
+
+
+def rems_due(db: Database, now: datetime) -> dict:
+    items, _ = rems.pending(db, now, None, SHOWN)
+    total = db.execute("SELECT COUNT(*) FROM sessions WHERE " + " AND ".join(rems.PENDING_WHERE)).fetchone()[0]
+    return {"items": items, "count": total}
+
+
+def open_alerts(db: Database) -> dict:
+    items, _ = lists.alert_page(db, "active", None, None, SHOWN)
+    total = db.execute("SELECT COUNT(*) FROM alerts WHERE state != 'cleared'").fetchone()[0]
+    return {"items": items, "count": total}
+
+
+def care_due(db: Database, now: datetime, rules: dict) -> dict:
+    """Active sessions whose next vitals set is due by the schedule (CLINICAL.md §1), or that are in
+    recovery without a discharge score that meets its criteria."""
+    items = []
+    for (session_id,) in db.execute(f"SELECT id FROM sessions WHERE {ACTIVE_WHERE} ORDER BY id"):
+        session = sessions.get(db, session_id)
+        if session["locked"]:
+            continue
+        for due in (vitals_due(db, session, now, rules), score_due(db, session)):
+            if due:
+                items.append(line(db, session_id) | due)
+    items.sort(key=lambda item: item["due_at"])
+    return {"items": items, "count": len(items)}
+
+
+def vitals_due(db: Database, session: dict, now: datetime, rules: dict) -> dict | None:
+    schedule = alert_rules.SCHEDULE_OF_STATE.get(session["state"])
+    if schedule is None:
+        return None
+    every, overdue = (rules["vitals_overdue"][f"{schedule}_{k}"] for k in ("every", "overdue"))
+    last = db.execute("SELECT MAX(taken_at) FROM vitals_current WHERE session_id = ?", (session["id"],)).fetchone()[0]
+    if last is None:
+        return {"what": "vitals", "due_at": iso(now), "overdue": True, "last_at": None}
+    due_at = parse_stored(last) + timedelta(minutes=every)
+    if due_at > now:
+        return None
+    return {"what": "vitals", "due_at": iso(due_at), "last_at": last,
+            "overdue": parse_stored(last) + timedelta(minutes=overdue) < now}
+
+
+def score_due(db: Database, session: dict) -> dict | None:
+    """In recovery or ready, a discharge score (Aldrete, PADSS) meeting its criteria is due before discharge."""
+    if session["state"] not in ("recovery", "ready"):
+        return None
+    recovery = sessions.first_entered(db, session["id"], "recovery")
+    marks = ", ".join("?" for _ in DISCHARGE_SCORES)
+    met = db.execute(f"SELECT 1 FROM assessments WHERE session_id = ? AND instrument IN ({marks})"
+                     " AND meets_discharge_criteria = 1 AND at >= ? LIMIT 1",
+                     (session["id"], *DISCHARGE_SCORES, recovery or "")).fetchone()
+    if met:
+        return None
+    return {"what": "discharge score", "due_at": recovery, "overdue": session["state"] == "ready", "last_at": None}
