@@ -72,6 +72,17 @@ def counts(db_path) -> dict:
         db.close()
 
 
+def refused(response, status: int, db_path, before: dict, code: str | None = None) -> dict:
+    """A refusal as the API promises it: this status (and code), a JSON error, and nothing written (row counts
+    and the last event seq as they were before the request). Returns the error."""
+    assert response.status_code == status, (response.status_code, response.get_data(as_text=True))
+    error = response.get_json()["error"]
+    if code is not None:
+        assert error["code"] == code, error
+    assert counts(db_path) == before
+    return error
+
+
 def monitor(env: dict, *args: str) -> subprocess.CompletedProcess:
     """Run a `monitor` command as a person does: its own process, output captured."""
     return subprocess.run([str(BIN / "monitor"), *args], env=env, capture_output=True, text=True, cwd=ROOT)

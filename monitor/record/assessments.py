@@ -10,8 +10,8 @@ from sqlite_utils import Database
 from ..errors import NotFound, ValidationFailed
 from ..rules import instruments, outcomes, rulesets
 from ..store.db import Transaction
-from ..timeutil import clinical_time, is_late, iso
-from . import sessions
+from ..timeutil import iso
+from . import entries
 
 COLUMNS = ("id", "session_id", "instrument", "items", "total", "meets_discharge_criteria", "at",
            "entered_at", "entered_by", "late", "band", "answered_by")
@@ -19,30 +19,27 @@ ANSWERED_BY = ("staff", "patient")  # patient: a self-report on the tablet, ente
 
 
 def record(tx: Transaction, session_id: int, body: dict, *, zone: tzinfo, idempotency_key: str | None = None) -> dict:
-    sessions.check_writable(tx.db, session_id)
-    if idempotency_key:
-        row = tx.execute("SELECT id FROM assessments WHERE entered_by IS ? AND idempotency_key = ?",
-                         (tx.actor.user_id, idempotency_key)).fetchone()
-        if row:
-            return get(tx.db, row[0])
+    """Score an instrument and record it through the entry pipeline."""
     answered_by = body.get("answered_by") or "staff"
-    if answered_by == "patient" and instruments.INSTRUMENTS.get(body["instrument"], {}).get("rated_by") != "patient":
-        raise ValidationFailed("only a self-report instrument is answered by the patient",
-                               {"answered_by": "must be staff for this instrument"})
     settings = rulesets.in_force(tx.db)["outcomes"]
-    scored = instruments.score(body["instrument"], body["items"], settings)
-    at = clinical_time(body.get("at"), "at", zone, tx.now)
-    meets = scored["meets_discharge_criteria"]
-    assessment_id = tx.insert("assessments", {
-        "session_id": session_id, "instrument": scored["instrument"], "items": json.dumps(scored["items"]),
-        "total": scored["total"], "meets_discharge_criteria": None if meets is None else int(meets),
-        "at": iso(at), "entered_at": iso(tx.now), "entered_by": tx.actor.user_id,
-        "late": int(is_late(at, tx.now)), "idempotency_key": idempotency_key, "band": scored.get("band"),
-        "answered_by": answered_by})
-    assessment = with_course(tx.db, get(tx.db, assessment_id), settings)
-    tx.audit("assessment.record", "assessment", assessment_id, session_id=session_id, after=assessment)
-    tx.event("assessment.recorded", session_id, assessment)
-    return assessment
+
+    def check(session: entries.Session) -> list[dict]:
+        if answered_by == "patient" and instruments.INSTRUMENTS.get(body["instrument"], {}).get("rated_by") != "patient":
+            raise ValidationFailed("only a self-report instrument is answered by the patient",
+                                   {"answered_by": "must be staff for this instrument"})
+        scored = instruments.score(body["instrument"], body["items"], settings)
+        at = session.clinical_time(body.get("at"), "at", tx.now)
+        meets = scored["meets_discharge_criteria"]
+        return [{"session_id": session_id, "instrument": scored["instrument"], "items": json.dumps(scored["items"]),
+                 "total": scored["total"], "meets_discharge_criteria": None if meets is None else int(meets),
+                 "at": iso(at), "late": int(session.late(at, tx.now)), "band": scored.get("band"),
+                 "answered_by": answered_by}]
+
+    def insert(tx: Transaction, session: entries.Session, row: dict) -> dict:
+        assessment_id = tx.insert("assessments", row | {"entered_at": iso(tx.now), "entered_by": tx.actor.user_id})
+        return with_course(tx.db, get(tx.db, assessment_id), settings)
+
+    return entries.enter(tx, KIND, session_id, body, zone=zone, key=idempotency_key, check=check, insert=insert)[0]
 
 
 def _select(where: str) -> str:
@@ -65,6 +62,14 @@ def get(db: Database, assessment_id: int) -> dict:
     if not row:
         raise NotFound(f"no assessment {assessment_id}")
     return shape(row)
+
+
+def get_in_course(db: Database, assessment_id: int) -> dict:
+    """An assessment as its recording answered it: an outcome measure with its place in the course."""
+    return with_course(db, get(db, assessment_id), rulesets.in_force(db)["outcomes"])
+
+
+KIND = entries.Kind("assessment", "assessment.record", "assessment.recorded", get_in_course)
 
 
 def for_session(db: Database, session_id: int) -> list[dict]:

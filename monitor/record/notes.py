@@ -2,36 +2,35 @@
 from __future__ import annotations
 
 import json
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 
 from sqlite_utils import Database
 
 from ..errors import NotFound, ValidationFailed
 from ..store.db import Transaction
-from ..timeutil import clinical_time, is_late, iso
-from . import sessions
+from ..timeutil import iso
+from . import entries, sessions
 
 KINDS = ("note", "medication", "rate_change", "escalation")
 COLUMNS = ("id", "session_id", "kind", "text", "at", "medication", "entered_at", "entered_by", "late")
 
 
 def record(tx: Transaction, session_id: int, body: dict, *, zone: tzinfo, idempotency_key: str | None = None) -> dict:
-    sessions.check_writable(tx.db, session_id)
-    if idempotency_key:
-        row = tx.execute("SELECT id FROM notes WHERE entered_by IS ? AND idempotency_key = ?",
-                         (tx.actor.user_id, idempotency_key)).fetchone()
-        if row:
-            return get(tx.db, row[0])
-    medication = body.get("medication") or None
-    problems = {}
-    if not body["text"].strip():
-        problems["text"] = "is required"
-    if body["kind"] == "medication" and not (medication and medication.get("name")):
-        problems["medication.name"] = "name the medication given"
-    if problems:
-        raise ValidationFailed("the note has invalid values", problems)
-    at = clinical_time(body.get("at"), "at", zone, tx.now)
-    return _insert(tx, session_id, body["kind"], body["text"].strip(), at, medication, idempotency_key)
+    """A note, medication, rate change or escalation, through the entry pipeline."""
+
+    def check(session: entries.Session) -> list[dict]:
+        medication = body.get("medication") or None
+        problems = {}
+        if not body["text"].strip():
+            problems["text"] = "is required"
+        if body["kind"] == "medication" and not (medication and medication.get("name")):
+            problems["medication.name"] = "name the medication given"
+        if problems:
+            raise ValidationFailed("the note has invalid values", problems)
+        at = session.clinical_time(body.get("at"), "at", tx.now)
+        return [row(session_id, body["kind"], body["text"].strip(), at, medication, session.late(at, tx.now))]
+
+    return entries.enter(tx, KIND, session_id, body, zone=zone, key=idempotency_key, check=check, insert=insert)[0]
 
 
 def add_addendum(tx: Transaction, session_id: int, text: str) -> dict:
@@ -39,19 +38,18 @@ def add_addendum(tx: Transaction, session_id: int, text: str) -> dict:
     sessions.get(tx.db, session_id)
     if not text.strip():
         raise ValidationFailed("the addendum is empty", {"text": "is required"})
-    return _insert(tx, session_id, "addendum", text.strip(), tx.now, None, None)
+    note = insert(tx, None, row(session_id, "addendum", text.strip(), tx.now, None, False))
+    return entries.emit(tx, KIND, session_id, note, action="addendum.record")
 
 
-def _insert(tx: Transaction, session_id: int, kind: str, text: str, at, medication, idempotency_key) -> dict:
-    note_id = tx.insert("notes", {
-        "session_id": session_id, "kind": kind, "text": text, "at": iso(at),
-        "medication": json.dumps(medication) if medication else None, "entered_at": iso(tx.now),
-        "entered_by": tx.actor.user_id, "late": int(is_late(at, tx.now)), "idempotency_key": idempotency_key})
-    note = get(tx.db, note_id)
-    tx.audit(f"{'addendum' if kind == 'addendum' else 'note'}.record", "note", note_id,
-             session_id=session_id, after=note)
-    tx.event("note.recorded", session_id, note)
-    return note
+def row(session_id: int, kind: str, text: str, at: datetime, medication: dict | None, late: bool) -> dict:
+    return {"session_id": session_id, "kind": kind, "text": text, "at": iso(at),
+            "medication": json.dumps(medication) if medication else None, "late": int(late)}
+
+
+def insert(tx: Transaction, session: entries.Session | None, item: dict) -> dict:
+    note_id = tx.insert("notes", item | {"entered_at": iso(tx.now), "entered_by": tx.actor.user_id})
+    return get(tx.db, note_id)
 
 
 def _select(where: str) -> str:
@@ -71,6 +69,9 @@ def get(db: Database, note_id: int) -> dict:
     if not row:
         raise NotFound(f"no note {note_id}")
     return shape(row)
+
+
+KIND = entries.Kind("note", "note.record", "note.recorded", get)
 
 
 def for_session(db: Database, session_id: int) -> list[dict]:

@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import json
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 
 from sqlite_utils import Database
 
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..store.db import Transaction
-from ..timeutil import clinical_time, is_late, iso
-from . import sessions
+from ..timeutil import iso
+from . import entries
 
 KINDS = (
     "nausea", "vomiting", "blurred_vision", "diplopia", "nystagmus", "dissociation", "dizziness", "vertigo",
@@ -23,41 +23,50 @@ COLUMNS = ("id", "session_id", "kind", "severity", "observed_at", "intervention"
 
 
 def record(tx: Transaction, session_id: int, body: dict, *, zone: tzinfo, idempotency_key: str | None = None) -> dict:
-    sessions.check_writable(tx.db, session_id)
-    if idempotency_key:
-        row = tx.execute("SELECT id FROM side_effects WHERE entered_by IS ? AND idempotency_key = ?",
-                         (tx.actor.user_id, idempotency_key)).fetchone()
-        if row:
-            return get(tx.db, row[0])
+    """Record a side effect through the entry pipeline."""
+    return entries.enter(tx, KIND, session_id, body, zone=zone, key=idempotency_key,
+                         check=lambda session: [prepare(body, session, tx.now)], insert=insert)[0]
+
+
+def prepare(body: dict, session: entries.Session, now: datetime) -> dict:
+    """Check a side effect and its intervention; the row to store."""
     problems = {}
     if body["kind"] not in KINDS:
         problems["kind"] = "unknown side effect"
     if body["kind"] == "other" and not (body.get("note") or "").strip():
         problems["note"] = "describe the side effect"
-    intervention = body.get("intervention") or None
+    intervention = intervention_of(body.get("intervention"))
     if intervention and intervention.get("infusion", "none") not in INFUSION_ACTIONS:
         problems["intervention.infusion"] = f"must be one of {', '.join(INFUSION_ACTIONS)}"
     if problems:
         raise ValidationFailed("the side effect has invalid values", problems)
-    observed_at = clinical_time(body.get("observed_at"), "observed_at", zone, tx.now)
-    side_effect_id = tx.insert("side_effects", {
-        "session_id": session_id, "kind": body["kind"], "severity": body["severity"],
-        "observed_at": iso(observed_at), "intervention": json.dumps(intervention) if intervention else None,
-        "serious": int(bool(body.get("serious"))), "note": body.get("note"), "entered_at": iso(tx.now),
-        "entered_by": tx.actor.user_id, "late": int(is_late(observed_at, tx.now)),
-        "idempotency_key": idempotency_key})
-    side_effect = get(tx.db, side_effect_id)
-    tx.audit("side_effect.record", "side_effect", side_effect_id, session_id=session_id, after=side_effect)
-    tx.event("side_effect.recorded", session_id, side_effect)
-    return side_effect
+    observed_at = session.clinical_time(body.get("observed_at"), "observed_at", now)
+    if intervention and intervention.get("at") is not None:
+        intervention["at"] = iso(session.clinical_time(intervention["at"], "intervention.at", now))
+    return {"session_id": session.id, "kind": body["kind"], "severity": body["severity"],
+            "observed_at": iso(observed_at), "intervention": json.dumps(intervention) if intervention else None,
+            "serious": int(bool(body.get("serious"))), "note": body.get("note"),
+            "late": int(session.late(observed_at, now))}
+
+
+def intervention_of(given) -> dict | None:
+    """What was done about it: an object, or a plain text taken as its description ("ondansetron 4 mg IV")."""
+    if isinstance(given, str):
+        return {"text": given.strip()} if given.strip() else None
+    return dict(given) if given else None
+
+
+def insert(tx: Transaction, session: entries.Session, row: dict) -> dict:
+    side_effect_id = tx.insert("side_effects", row | {"entered_at": iso(tx.now), "entered_by": tx.actor.user_id})
+    return get(tx.db, side_effect_id)
 
 
 def resolve(tx: Transaction, side_effect_id: int, resolved_at, *, zone: tzinfo) -> dict:
     side_effect = get(tx.db, side_effect_id)
-    sessions.check_writable(tx.db, side_effect["session_id"])
+    session = entries.session_for(tx.db, side_effect["session_id"], zone)
     if side_effect["resolved_at"]:
         raise Conflict("this side effect is already resolved")
-    when = clinical_time(resolved_at, "resolved_at", zone, tx.now)
+    when = session.clinical_time(resolved_at, "resolved_at", tx.now)
     if iso(when) < side_effect["observed_at"]:
         raise ValidationFailed("resolved before it was observed", {"resolved_at": "is before the onset"})
     tx.insert("side_effect_resolutions", {"side_effect_id": side_effect_id, "resolved_at": iso(when),
@@ -88,6 +97,9 @@ def get(db: Database, side_effect_id: int) -> dict:
     if not row:
         raise NotFound(f"no side effect {side_effect_id}")
     return shape(row)
+
+
+KIND = entries.Kind("side_effect", "side_effect.record", "side_effect.recorded", get)
 
 
 def for_session(db: Database, session_id: int) -> list[dict]:

@@ -14,8 +14,8 @@ from ..errors import ApiError, BadRequest, Conflict, NotFound, ValidationFailed
 from ..rules import news2, validation
 from ..store import events
 from ..store.db import Transaction
-from ..timeutil import clinical_time, is_late, iso
-from . import sessions
+from ..timeutil import iso
+from . import entries, sessions
 
 MEASURES = validation.MEASURE_FIELDS
 NEWS2_WINDOW = timedelta(minutes=30)
@@ -51,12 +51,12 @@ def split_request(body) -> tuple[dict, dict]:
     return {k: v for k, v in body.items() if k not in REQUEST_EXTRAS}, extras
 
 
-def prepare(body, *, zone: tzinfo, now: datetime, confirm: bool = False) -> dict:
-    """Check one request body; return the row to store (without ids and scores)."""
+def prepare(body, *, session: entries.Session, now: datetime, confirm: bool = False) -> dict:
+    """Check one request body for `session`; return the row to store (without ids and scores)."""
     measures, extras = split_request(body)
-    taken_at = clinical_time(extras.get("taken_at"), "taken_at", zone, now)
+    taken_at = session.clinical_time(extras.get("taken_at"), "taken_at", now)
     values = validation.check_vitals(measures, confirm=confirm or extras.get("confirm", False))
-    return {"taken_at": taken_at, "values": values, "note": extras.get("note")}
+    return {"taken_at": taken_at, "values": values, "note": extras.get("note"), "late": session.late(taken_at, now)}
 
 
 def news2_for(db: Database, session_id: int, taken_at: datetime, values: dict, scale2: bool = False) -> dict:
@@ -84,7 +84,7 @@ LATEST_IN_WINDOW = (
 
 
 def store(tx: Transaction, session_id: int, prepared: dict, *, source: str = "manual",
-          supersedes: int | None = None, reason: str | None = None, idempotency_key: str | None = None) -> dict:
+          supersedes: int | None = None, reason: str | None = None) -> dict:
     """Insert one checked record (entered by hand, or its amendment) and return it as the API shows it."""
     values, taken_at = prepared["values"], prepared["taken_at"]
     score = news2_for(tx.db, session_id, taken_at, values)
@@ -93,8 +93,8 @@ def store(tx: Transaction, session_id: int, prepared: dict, *, source: str = "ma
         "map": mean_arterial_pressure(values.get("sbp"), values.get("dbp")),
         "news2": json.dumps(score),
         "note": prepared.get("note"), "source": source, "supersedes": supersedes, "reason": reason,
-        "entered_at": iso(tx.now), "entered_by": tx.actor.user_id, "late": int(is_late(taken_at, tx.now)),
-        "seq": events.next_seq(tx.db), "idempotency_key": idempotency_key,
+        "entered_at": iso(tx.now), "entered_by": tx.actor.user_id, "late": int(prepared["late"]),
+        "seq": events.next_seq(tx.db),
     }
     vitals_id = tx.insert("vitals", row)
     # The new row is current by construction: shape it here rather than reading it back.
@@ -106,28 +106,21 @@ def store(tx: Transaction, session_id: int, prepared: dict, *, source: str = "ma
 def record(tx: Transaction, session_id: int, bodies: list, *, zone: tzinfo,
            idempotency_key: str | None = None) -> list[dict]:
     """Record one or more vitals sets entered by hand: all are checked before any is stored."""
-    sessions.check_writable(tx.db, session_id)
-    if idempotency_key:
-        replay = by_idempotency_key(tx.db, tx.actor.user_id, idempotency_key)
-        if replay:
-            return replay
-    prepared = []
-    for index, body in enumerate(bodies):
-        try:
-            prepared.append(prepare(body, zone=zone, now=tx.now))
-        except ApiError as error:
-            if len(bodies) > 1:
-                error.fields = {f"{index}.{k}": v for k, v in error.fields.items()}
-                error.message = f"record {index}: {error.message}"
-            raise
-    stored = []
-    for index, item in enumerate(prepared):
-        key = f"{idempotency_key}:{index}" if idempotency_key else None
-        record = store(tx, session_id, item, idempotency_key=key)
-        tx.audit("vitals.record", "vitals", record["id"], session_id=session_id, after=record)
-        tx.event("vitals.recorded", session_id, record)
-        stored.append(record)
-    return stored
+
+    def check(session: entries.Session) -> list[dict]:
+        prepared = []
+        for index, body in enumerate(bodies):
+            try:
+                prepared.append(prepare(body, session=session, now=tx.now))
+            except ApiError as error:
+                if len(bodies) > 1:
+                    error.fields = {f"{index}.{k}": v for k, v in error.fields.items()}
+                    error.message = f"record {index}: {error.message}"
+                raise
+        return prepared
+
+    return entries.enter(tx, KIND, session_id, bodies, zone=zone, key=idempotency_key, check=check,
+                         insert=lambda tx, session, item: store(tx, session.id, item))
 
 
 # A record as an import's vitals.batch event gives it: as stored, current, without empty fields.
@@ -148,18 +141,15 @@ def records_between(db: Database, first_id: int, last_id: int) -> list[dict]:
     return records
 
 
-def by_idempotency_key(db: Database, user_id: int | None, key: str) -> list[dict]:
-    cursor = db.execute("SELECT id FROM vitals WHERE entered_by IS ? AND idempotency_key LIKE ? ORDER BY id",
-                        (user_id, key.replace("%", "") + ":%"))
-    return [get(db, row[0]) for row in cursor]
-
-
 def get(db: Database, vitals_id: int) -> dict:
     cursor = db.execute(f"SELECT {SELECT} WHERE v.id = ?", (vitals_id,))
     row = cursor.fetchone()
     if not row:
         raise NotFound(f"no vitals record {vitals_id}")
     return shape(dict(zip([d[0] for d in cursor.description], row)))
+
+
+KIND = entries.Kind("vitals", "vitals.record", "vitals.recorded", get)
 
 
 def shape(row: dict) -> dict:
@@ -201,7 +191,7 @@ def history(db: Database, vitals_id: int) -> list[dict]:
 def amend(tx: Transaction, vitals_id: int, body: dict, *, zone: tzinfo) -> dict:
     """A corrected copy of a current record; the original stays, marked amended."""
     original = get(tx.db, vitals_id)
-    sessions.check_writable(tx.db, original["session_id"])
+    session = entries.session_for(tx.db, original["session_id"], zone)
     if original["status"] != "current":
         raise Conflict(f"record {vitals_id} is {original['status']}; amend the current version")
     reason = body.get("reason")
@@ -216,7 +206,7 @@ def amend(tx: Transaction, vitals_id: int, body: dict, *, zone: tzinfo) -> dict:
         merged.pop("temp_c", None)
     merged |= changes
     merged = {k: v for k, v in merged.items() if v is not None}
-    prepared = prepare(merged, zone=zone, now=tx.now)
+    prepared = prepare(merged, session=session, now=tx.now)
     record = store(tx, original["session_id"], prepared, source=original["source"], supersedes=vitals_id,
                    reason=reason.strip())
     tx.audit("vitals.amend", "vitals", record["id"], session_id=original["session_id"],

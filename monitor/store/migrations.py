@@ -322,6 +322,22 @@ CREATE INDEX IF NOT EXISTS users_listed ON users(username, id);
 CREATE INDEX IF NOT EXISTS patients_listed ON patients(family_name, given_name, id);
 """
 
+# An entry's Idempotency-Key, kept once for every kind of entry: whose it is, a digest of the
+# request it came with (kind, session, body) and the records it stored. A key matches exactly and
+# only its own request; the per-table idempotency_key columns before it are no longer written.
+IDEMPOTENCY_KEYS = """
+CREATE TABLE IF NOT EXISTS idempotency_keys (
+    id INTEGER PRIMARY KEY,
+    user_id INTEGER REFERENCES users(id),
+    key TEXT NOT NULL,
+    request TEXT NOT NULL,
+    entity TEXT NOT NULL,
+    records TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS idempotency_keys_caller ON idempotency_keys(user_id, key);
+""" + insert_only_triggers("idempotency_keys")
+
 MIGRATIONS: list[str] = [
     CORE + "".join(insert_only_triggers(t) for t in INSERT_ONLY),
     ALERTS,
@@ -330,6 +346,7 @@ MIGRATIONS: list[str] = [
     NEWS2_COVERING_INDEX,
     ASSESSMENT_OUTCOMES,
     YEARS_OF_RECORDS,
+    IDEMPOTENCY_KEYS,
 ]
 
 

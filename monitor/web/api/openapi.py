@@ -17,7 +17,7 @@ from . import schemas
 
 CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")
 ALL_ROLES = ("nurse", "clinician", "admin")
-MAX_ID = 2**63 - 1  # SQLite's largest integer; the app's `int` converter matches no larger id (404)
+MAX_ID = schemas.MAX_ID  # the app's `int` converter matches no larger id (404)
 
 
 def openapi_path(rule: str) -> str:
@@ -124,7 +124,8 @@ def checked_body(validator: Draft202012Validator):
             name = error.message.split("'")[1]
             problems[f"{field}.{name}" if field != "body" else name] = "is required"
             continue
-        problems.setdefault(field, error.message)
+        plain = error.validator in ("anyOf", "oneOf") and error.schema.get("description")
+        problems.setdefault(field, f"must be {plain}" if plain else error.message)
     if problems:
         raise BadRequest("the request does not fit: " + "; ".join(f"{k} {v}" for k, v in problems.items()),
                          problems)

@@ -19,6 +19,8 @@ ERROR_TEXT = {
 
 NUM = {"type": "number"}
 INT = {"type": "integer"}
+MAX_ID = 2**63 - 1  # SQLite's largest integer: an id beyond it is refused as a bad request, not a crash
+ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 STR = {"type": "string"}
 TIME = {"type": "string", "description": "ISO 8601; without an offset taken in MONITOR_TIMEZONE"}
 BOOL = {"type": "boolean"}
@@ -53,7 +55,7 @@ CHECKLIST = strict({
 })
 
 SESSION_IN = strict({
-    "patient_id": INT,
+    "patient_id": ID,
     "chair": {"type": "string", "minLength": 1, "maxLength": 40},
     "drug": {"enum": ["ketamine", "esketamine"]},
     "route": {"enum": ["iv", "intranasal", "im"]},
@@ -94,9 +96,14 @@ INTERVENTION = strict({
     "drug": nullable(STR), "dose": nullable(STR), "at": nullable(TIME),
     "infusion": nullable({"enum": ["none", "paused", "stopped"]}), "text": nullable(STR),
 })
+# What was done about a side effect: the object, or a plain text taken as its description. When a
+# body fits neither, the answer gives this description rather than jsonschema's "not valid under any".
+INTERVENTION_IN = {"anyOf": [INTERVENTION, {"type": "string", "maxLength": 2000}, {"type": "null"}],
+                   "description": 'what was done: a text ("ondansetron 4 mg IV") or an object with drug, dose, at, '
+                                  "infusion (none, paused or stopped) and text"}
 SIDE_EFFECT_IN = strict({
     "kind": STR, "severity": {"enum": ["mild", "moderate", "severe"]}, "observed_at": nullable(TIME),
-    "intervention": nullable(INTERVENTION), "serious": BOOL, "note": nullable({"type": "string", "maxLength": 2000}),
+    "intervention": INTERVENTION_IN, "serious": BOOL, "note": nullable({"type": "string", "maxLength": 2000}),
 }, ("kind", "severity"))
 RESOLVE_IN = strict({"resolved_at": nullable(TIME)})
 ASSESSMENT_IN = strict({

@@ -4,8 +4,7 @@ from __future__ import annotations
 from flask import g, jsonify, request
 
 from ...errors import ValidationFailed
-from ...record import notes, sessions, users
-from ...timeutil import clinical_time
+from ...record import entries, notes, sessions, users
 from ...views import lists, session_record
 from . import schemas as s
 from .common import RECORDERS, api, audited_read, page_of, store, writing, zone
@@ -46,7 +45,7 @@ def get_session(session_id):
                roles=RECORDERS, body=s.TRANSITION_IN, response=s.ref("Session"), errors=(404, 409))
 def transition(session_id, body):
     with writing() as tx:
-        at = clinical_time(body.get("at"), "at", zone(), tx.now)
+        at = entries.session_for(tx.db, session_id, zone()).clinical_time(body.get("at"), "at", tx.now)
         session = sessions.transition(tx, session_id, body["to"], at, reason=body.get("reason"),
                                       confirm=body.get("confirm", False), override=body.get("override", False))
     return jsonify(session)
