@@ -22,9 +22,10 @@ def record(tx: Transaction, session_id: int, body: dict, *, zone: tzinfo, idempo
     """Score an instrument and record it through the entry pipeline."""
     answered_by = body.get("answered_by") or "staff"
     settings = rulesets.in_force(tx.db)["outcomes"]
+    rated_by = instruments.INSTRUMENTS.get(body["instrument"], {}).get("rated_by")
 
     def check(session: entries.Session) -> list[dict]:
-        if answered_by == "patient" and instruments.INSTRUMENTS.get(body["instrument"], {}).get("rated_by") != "patient":
+        if answered_by == "patient" and rated_by != "patient":
             raise ValidationFailed("only a self-report instrument is answered by the patient",
                                    {"answered_by": "must be staff for this instrument"})
         scored = instruments.score(body["instrument"], body["items"], settings)
