@@ -15,7 +15,7 @@ from .errors import ApiError
 from .record import users
 from .store import audit
 from .store.backup import backup as take_backup
-from .store.db import SYSTEM, Store
+from .store.db import SYSTEM, Store, unavailable
 
 
 def open_store() -> tuple[config_module.Config, Store]:
@@ -87,10 +87,26 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
 
     cfg = config_module.from_env()
     cfg = cfg.with_overrides(host=host or cfg.host, port=port or cfg.port, workers=workers or cfg.workers)
-    problems = config_module.problems_for_production(cfg)
+    problems = config_module.problems_for_production(cfg) or database_problems(cfg)
     if problems:
         raise click.ClickException("refusing to start:\n  - " + "\n  - ".join(problems))
     run(cfg)
+
+
+def database_problems(cfg: config_module.Config) -> list[str]:
+    """Why the database cannot be written, if it cannot: a server on it would take saves it cannot keep."""
+    store = Store(cfg.db_path, synchronous=cfg.synchronous)
+    try:
+        store.migrate()
+        problem = store.writable()
+        why = problem and problem.code
+    except (sqlite3.Error, OSError) as error:
+        problem = unavailable(error) if isinstance(error, sqlite3.Error) else None
+        why = problem.code if problem else str(error)
+    finally:
+        store.close()
+    return [] if why is None else [f"the database {cfg.db_path} cannot be written ({why}): give the server's "
+                                   "user write access to it and its directory, or free space on its disk"]
 
 
 @main.command(help="Seed a demo clinic; --live keeps the active sessions producing vitals.")

@@ -49,6 +49,17 @@ class NeedsConfirmation(ApiError):
     status, code = 422, "needs_confirmation"
 
 
+class Unavailable(ApiError):
+    """The database cannot take the change (disk full, read-only, I/O error): nothing was saved. The code
+    says which (`disk_full`, `database_read_only`, `database_unavailable`)."""
+
+    status, code = 503, "database_unavailable"
+
+    def __init__(self, message: str, fields: dict[str, str] | None = None, code: str | None = None):
+        super().__init__(message, fields)
+        self.code = code or type(self).code
+
+
 def as_plain(error: ApiError) -> tuple[str, str, dict]:
     """An error as plain values (its class name, message and fields), to send to another process."""
     return type(error).__name__, error.message, error.fields

@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -123,6 +124,7 @@ class LiveServer:
         } | (extra_env or {})
         self.process: subprocess.Popen | None = None
         self.tokens: dict[str, str] = {}
+        self.file_size_limit: int | None = None  # bytes any file the server writes may reach (a full disk)
 
     def cli(self, *args: str, stdin: str | None = None) -> str:
         result = subprocess.run([str(BIN / "monitor"), *args], env=self.env, input=stdin, capture_output=True,
@@ -132,9 +134,12 @@ class LiveServer:
         return result.stdout
 
     def start(self) -> None:
+        limit = self.file_size_limit
         self.process = subprocess.Popen([str(BIN / "monitor"), "serve"], env=self.env, cwd=ROOT,
                                         stdout=open(self.log, "ab"), stderr=subprocess.STDOUT,
-                                        start_new_session=True)
+                                        start_new_session=True,
+                                        preexec_fn=limit and (lambda: resource.setrlimit(resource.RLIMIT_FSIZE,
+                                                                                         (limit, limit))))
         deadline = time.time() + 30
         while time.time() < deadline:
             if self.process.poll() is not None:

@@ -5,6 +5,8 @@ import os
 import sqlite3
 from pathlib import Path
 
+from .db import create_private
+
 
 def backup(source: Path, dest: Path) -> int:
     """Copy the database to `dest` (via a temporary file), keeping it only if integrity_check is ok."""
@@ -12,6 +14,8 @@ def backup(source: Path, dest: Path) -> int:
     if dest.exists():
         raise ValueError(f"{dest} exists; choose a new file")
     partial = dest.with_name(dest.name + ".partial")
+    partial.unlink(missing_ok=True)  # left by a copy that was cut off; never a file of another mode
+    create_private(partial)  # 0600 like the database: the copy holds the same patient data
     src = sqlite3.connect(str(source), timeout=10)
     out = sqlite3.connect(str(partial))
     try:

@@ -9,6 +9,7 @@ only after COMMIT tells the listeners (the live stream) that new events exist.
 """
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -18,9 +19,14 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from ..errors import Unavailable
+from ..timeutil import iso
 from . import audit, events, migrations
 
 BUSY_TIMEOUT_MS = 10_000
+# What the health check writes: room for a save of many vitals, not just for a byte that happens to fit
+# where a failed write left space in the WAL.
+HEADROOM_BYTES = 64 * 1024
 Clock = Callable[[], datetime]
 Hook = Callable[["Transaction"], None]
 
@@ -29,8 +35,18 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def create_private(path: Path | str) -> None:
+    """Create `path` empty and readable by its owner only (0600), unless it exists: it holds patient data.
+    SQLite gives a database's WAL and SHM files the database file's mode."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+
+
 def connect(path: Path | str, synchronous: str = "FULL") -> Database:
     """Open one connection with the pragmas every connection must have."""
+    create_private(path)
     conn = sqlite3.connect(
         str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
     )
@@ -39,6 +55,24 @@ def connect(path: Path | str, synchronous: str = "FULL") -> Database:
     conn.execute(f"PRAGMA synchronous={synchronous}")
     conn.execute("PRAGMA foreign_keys=ON")
     return Database(conn)
+
+
+# SQLite's error names (extended ones start with these) that mean the database cannot be written now.
+UNAVAILABLE = (("SQLITE_FULL", "disk_full", "the disk holding the database is full"),
+               ("SQLITE_READONLY", "database_read_only", "the database is read-only"),
+               ("SQLITE_IOERR", "database_unavailable", "the database could not be read or written (I/O error)"),
+               ("SQLITE_CANTOPEN", "database_unavailable", "the database file cannot be opened"),
+               ("SQLITE_BUSY", "database_unavailable", "the database stayed locked by another writer"))
+
+
+def unavailable(error: sqlite3.Error) -> Unavailable | None:
+    """The 503 for a storage failure (disk full, read-only, I/O), or None for any other error (a bug)."""
+    name = getattr(error, "sqlite_errorname", "") or ""
+    for prefix, code, reason in UNAVAILABLE:
+        if name.startswith(prefix):
+            return Unavailable(f"the database cannot take changes: {reason}. Nothing was saved; tell whoever "
+                               "runs the server.", code=code)
+    return None
 
 
 class Actor:
@@ -102,6 +136,26 @@ class Store:
             db = self._local.db = connect(self.path, self.synchronous)
         return db
 
+    def writable(self) -> Unavailable | None:
+        """Whether a write commits now: a real write of HEADROOM_BYTES (the `health` row), so a read-only
+        file or filesystem, a full disk or a stuck lock shows here before a nurse's save meets it; the 503 to
+        answer, or None."""
+        with self._write_lock:
+            db = self.db
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                db.execute("INSERT OR REPLACE INTO health (id, checked_at, headroom) VALUES (1, ?, zeroblob(?))",
+                           (iso(self.now()), HEADROOM_BYTES))
+                db.execute("COMMIT")
+                return None
+            except sqlite3.OperationalError as error:
+                if db.conn.in_transaction:
+                    db.execute("ROLLBACK")
+                problem = unavailable(error)
+                if problem is None:
+                    raise
+                return problem
+
     def migrate(self) -> None:
         with self._write_lock:
             migrations.apply(self.db)
@@ -130,6 +184,13 @@ class Store:
                 for hook in self._hooks:
                     hook(tx)
                 db.execute("COMMIT")
+            except sqlite3.OperationalError as error:
+                if db.conn.in_transaction:
+                    db.execute("ROLLBACK")
+                problem = unavailable(error)
+                if problem is None:
+                    raise
+                raise problem from error
             except BaseException:
                 if db.conn.in_transaction:
                     db.execute("ROLLBACK")

@@ -337,6 +337,14 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS idempotency_keys_caller ON idempotency_keys(user_id, key);
 """ + insert_only_triggers("idempotency_keys")
+# One row that `Store.writable` rewrites: /healthz and `monitor serve` prove a write commits.
+HEALTH = """
+CREATE TABLE IF NOT EXISTS health (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    checked_at TEXT NOT NULL,
+    headroom BLOB
+);
+"""
 
 MIGRATIONS: list[str] = [
     CORE + "".join(insert_only_triggers(t) for t in INSERT_ONLY),
@@ -347,6 +355,7 @@ MIGRATIONS: list[str] = [
     ASSESSMENT_OUTCOMES,
     YEARS_OF_RECORDS,
     IDEMPOTENCY_KEYS,
+    HEALTH,
 ]
 
 

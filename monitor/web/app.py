@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from .. import logs
 from ..alerts import triggers
 from ..errors import ApiError
 from ..record import users
-from ..store.db import Store
+from ..store.db import Store, unavailable
 from . import api, auth, live, pages, security
 from .api.common import RequestJson
 
@@ -60,7 +61,9 @@ def create_app(config: config_module.Config | None = None, store: Store | None =
 
     @app.get("/healthz")
     def healthz():
-        store.db.execute("SELECT 1").fetchone()
+        problem = store.writable()  # a real write: a read-only or full database is not healthy
+        if problem is not None:
+            return jsonify({"status": "unavailable"} | problem.to_json()), 503
         degraded = live.message_queue_health(app)  # saves still work; live events of other processes lag
         return jsonify({"status": "degraded"} | degraded if degraded else {"status": "ok"})
 
@@ -89,6 +92,12 @@ def register_errors(app: Flask) -> None:
             return error
         code = HTTP_CODES.get(error.code, "bad_request")
         return jsonify({"error": {"code": code, "message": error.description, "fields": {}}}), error.code
+
+    @app.errorhandler(sqlite3.OperationalError)
+    def storage_error(error: sqlite3.OperationalError):
+        """A read that met a full disk or an I/O error (writes say so themselves): 503, not a bug."""
+        problem = unavailable(error)
+        return api_error(problem) if problem else unexpected(error)
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):

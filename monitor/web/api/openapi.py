@@ -74,6 +74,7 @@ class Api:
                                  "content": {content_type: {"schema": response or {}}}}}
         codes = set(errors) | ({400, 422} if body else set()) | ({401, 403} if not public else set())
         codes |= ({404} if "<" in rule else set()) | ({400} if query else set())  # no such record; bad query
+        codes |= {503} if not public else set()  # the database cannot be written or read just now
         for code in sorted(codes):
             answers[str(code)] = {"description": schemas.ERROR_TEXT[code],
                                   "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}

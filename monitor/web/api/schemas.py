@@ -15,6 +15,8 @@ ERROR_TEXT = {
     409: "conflict: illegal state transition, signed session, duplicate",
     413: "too_large: body or upload over the limit",
     422: "validation_failed or needs_confirmation",
+    429: "locked_out: too many wrong passwords for this user; try again later",
+    503: "disk_full, database_read_only or database_unavailable: nothing was saved",
 }
 
 NUM = {"type": "number"}
