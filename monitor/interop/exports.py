@@ -99,7 +99,9 @@ def export(db: Database, session_id: int, format: str, now: datetime) -> tuple[s
 def vitals_csv(whole: dict) -> str:
     """One row per vitals record, oldest first, with its status and its amendment links."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    # CRLF (RFC 4180), so the writer quotes a cell holding a lone \r too: unquoted, a spreadsheet ends the row
+    # there and runs what follows as a new row (a note "\r=HYPERLINK(...)" became a formula)
+    writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_FIELDS)
     for vitals in whole["vitals"]:
         writer.writerow([csv_cell(value) for value in csv_row(vitals)])

@@ -210,7 +210,7 @@ def test_the_command_exports_what_the_api_exports(api, treated, db_path, monkeyp
     monkeypatch.setenv("MONITOR_DB", str(db_path))
     result = CliRunner().invoke(main, ["export", str(treated["session"]["id"]), "--format", "csv"])
     assert result.exit_code == 0, result.output
-    assert result.stdout == export(api, treated["session"]["id"], "csv").get_data(as_text=True)
+    assert result.stdout_bytes.decode() == export(api, treated["session"]["id"], "csv").get_data(as_text=True)
     assert io.StringIO(result.stdout).readline().strip() == HEADER
 
 
