@@ -187,7 +187,7 @@ def import_command(file: Path, session_id: int, format_: str | None, dry_run: bo
         options = imports.Options(format=options.format, align_start=options.align_start, dry_run=dry_run,
                                   skip_invalid=skip_invalid, confirm=confirm)
         report = imports.run(store, session_id, file.read_bytes(), actor=actor, zone=cfg.timezone,
-                             options=options, progress=bar.show, worker=True)
+                             options=options, progress=bar.show)
     except ApiError as error:
         bar.close()
         click.echo(json.dumps(error.to_json(), indent=2, ensure_ascii=False))

@@ -3,8 +3,7 @@
 Pure, no database. Times are moved by `align_start` and refused when in the future; each
 reading passes the same tiers as manual entry (CLINICAL.md §2); the `Plan` says what would be
 stored, what is rejected or unusual and why, and `report` words it as CONTRACT.md §2's import
-report. A monitor's export can hold 100,000 readings, so validation remembers each plain
-(field, value) verdict and the common reading is checked with one lookup per value.
+report.
 """
 from __future__ import annotations
 
@@ -71,103 +70,42 @@ class Plan:
     shift: timedelta | None = None
 
 
-@dataclass
-class Outcome:
-    """What an import came to: its report, why it was refused (error class name, message, fields) or
-    None, the newest record stored (for the alert rules) and how many records were stored."""
-
-    report: dict
-    refused: tuple[str, str, dict] | None
-    newest: dict | None
-    stored: int
-
-
-class Check:
-    """The tiers over a file's readings, a chunk at a time, in the file's time order.
-
-    `check` runs it over the whole file before anything is stored; a long import checked in a
-    second process (`import_worker`) hands each chunk on to be stored as soon as it has passed,
-    sometimes while the file is still being read: `parsed.readings` and `parsed.rejected` may
-    still grow, so the alignment is taken from the first reading checked and the parser's
-    rejections join the plan's in `finish`.
-    """
-
-    def __init__(self, parsed: ParsedFile, *, now: datetime, options: Options):
-        self.parsed, self.options = parsed, options
-        self.plan = Plan(parsed, SOURCES[parsed.format])  # its rejected: the tiers' until `finish`
-        if parsed.relative_times and options.align_start is None:
-            raise ValidationFailed("The file gives only elapsed times: set align_start to the time of its first "
-                                   "reading", {"align_start": "is required: the file gives only elapsed times"})
-        self.checker, self.latest, self.future = Checker(), now + CLOCK_SKEW, []
-        self.started = False
-
-    def chunk(self, readings: list) -> list[Checked]:
-        """Check the next readings of the file; returns those that passed (also added to the plan)."""
-        plan, checker, latest, future = self.plan, self.checker, self.latest, self.future
-        if readings and not self.started:
-            self.started = True
-            if self.options.align_start is not None:
-                plan.shift = self.options.align_start - readings[0].taken_at
-        plain, source, shift, passed = checker.plain, plan.source, plan.shift, []
-        add, key_of = passed.append, import_key
-        for reading in readings:
-            taken_at = reading.taken_at + shift if shift else reading.taken_at
-            if taken_at.microsecond % 1000:
-                taken_at = to_millisecond(taken_at)
-            if taken_at > latest:
-                future.append((reading, taken_at))
-                continue
-            # The common case inline (a long file's every row): each value already known to pass on its own.
-            try:
-                measures = {name: plain[name][value] for name, value in reading.values.items()}
-            except (KeyError, TypeError):
-                measures = None
-            if measures and None not in measures.values() and (
-                    "dbp" not in measures or "sbp" not in measures or measures["dbp"] < measures["sbp"]):
-                add(Checked(reading.where, taken_at, measures, None, key_of(source, reading), reading.date_only,
-                            False))
-            elif (item := check_one(plan, checker, reading, taken_at)) is not None:
-                add(item)
-        plan.checked.extend(passed)
-        return passed
-
-    @property
-    def refused(self) -> bool:
-        """Whether what has been read and checked so far already refuses the import."""
-        plan, options = self.plan, self.options
-        return bool((self.parsed.rejected or plan.rejected or self.future) and not options.skip_invalid
-                    or plan.unusual and not options.confirm)
-
-    def finish(self, parsed: ParsedFile | None = None) -> Plan:
-        """The plan once every reading has been checked (`parsed`: the file as read in the end, when it
-        was checked while being read): the parser's rejections first, then the tiers', then one for
-        every reading in the future."""
-        plan, future = self.plan, self.future
-        if parsed is not None:
-            self.parsed = plan.parsed = parsed
-        plan.rejected[:0] = self.parsed.rejected
-        if future:
-            plan.rejected.append(future_times(future, plan.shift is not None))
-            plan.refused_readings.extend((r.where, t, r.values, "in the future") for r, t in future[:PREVIEW_ROWS])
-            future.clear()
-        return plan
-
-
 def check(parsed: ParsedFile, *, now: datetime, options: Options, progress: Progress = no_progress) -> Plan:
-    """Align, refuse future times and apply the three tiers to every reading."""
-    checking, readings = Check(parsed, now=now, options=options), parsed.readings
-    for start in range(0, len(readings), PROGRESS_EVERY):
-        checking.chunk(readings[start:start + PROGRESS_EVERY])
-        progress("checking", min(start + PROGRESS_EVERY, len(readings)), len(readings))
+    """Align, refuse future times and put every reading through the three tiers of manual entry
+    (`validation.check_vitals`). The plan's rejections: the parser's first, then the tiers', then one
+    for every reading in the future."""
+    if parsed.relative_times and options.align_start is None:
+        raise ValidationFailed("The file gives only elapsed times: set align_start to the time of its first "
+                               "reading", {"align_start": "is required: the file gives only elapsed times"})
+    plan, readings = Plan(parsed, SOURCES[parsed.format], rejected=list(parsed.rejected)), parsed.readings
+    if options.align_start is not None and readings:
+        plan.shift = options.align_start - readings[0].taken_at
+    latest, future = now + CLOCK_SKEW, []
+    for index, reading in enumerate(readings):
+        if index % PROGRESS_EVERY == 0:
+            progress("checking", index, len(readings))
+        taken_at = to_millisecond(reading.taken_at + plan.shift if plan.shift else reading.taken_at)
+        if taken_at > latest:
+            future.append((reading, taken_at))
+        elif (item := check_one(plan, reading, taken_at)) is not None:
+            plan.checked.append(item)
     progress("checking", len(readings), len(readings))
-    return checking.finish()
+    if future:
+        plan.rejected.append(future_times(future, plan.shift is not None))
+        plan.refused_readings.extend((r.where, t, r.values, "in the future") for r, t in future[:PREVIEW_ROWS])
+    return plan
 
 
-def check_one(plan: Plan, checker: Checker, reading, taken_at: datetime) -> Checked | None:
+def check_one(plan: Plan, reading, taken_at: datetime) -> Checked | None:
     """One reading through the tiers: kept, kept as unusual, or rejected (None) with each field named."""
     values, note = split_note(reading.values)
+    values = whole_numbers(values)
+    unusual = {}
     try:
-        measures, unusual = checker.check(values)
+        try:
+            measures = validation.check_vitals(values)
+        except NeedsConfirmation as needs:
+            measures, unusual = validation.check_vitals(values, confirm=True), needs.fields
     except ApiError as error:
         plan.rejected.extend({"where": reading.where, "field": name, "message": message}
                              for name, message in (error.fields or {"vitals": error.message}).items())
@@ -189,6 +127,15 @@ def split_note(values: dict) -> tuple[dict, str | None]:
     return measures, note if isinstance(note, str) and note.strip() else None
 
 
+INTEGERS = tuple(name for name, bounds in validation.BOUNDS.items() if bounds.kind == "integer")
+
+
+def whole_numbers(values: dict) -> dict:
+    """Integer fields (pain, MOAA/S) arrive from files as 3.0: the tiers want the whole number 3."""
+    found = [name for name in INTEGERS if isinstance(values.get(name), float) and values[name].is_integer()]
+    return values | {name: int(values[name]) for name in found} if found else values
+
+
 def to_millisecond(moment: datetime) -> datetime:
     """The time as it is stored: to the millisecond."""
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
@@ -197,7 +144,7 @@ def to_millisecond(moment: datetime) -> datetime:
 def import_key(source: str, reading) -> str:
     """A fingerprint of the reading as the file gives it (its own time, before alignment): importing the
     same file again, aligned or not, finds every reading already there. Numbers are hashed as their
-    8 bytes (formatting 100,000 rows of floats as text costs more than the hash)."""
+    8 bytes, text values by their repr."""
     values = reading.values
     try:
         packed = DOUBLES[len(values)](*values.values())
@@ -221,59 +168,6 @@ def future_times(future: list, aligned: bool) -> dict:
         message = (f"{count} from {iso(first_time)} on are in the future: a de-identified file (dates shifted, "
                    "as MIMIC's) must be imported with align_start, the time its first reading was taken")
     return {"where": first_where, "field": "taken_at", "message": message}
-
-
-class Checker:
-    """`validation.check_vitals`, remembering every (field, value) that passes on its own.
-
-    A record passes the tiers without confirmation exactly when each of its values does and its
-    diastolic is below its systolic (the one rule across fields). Long files repeat their values,
-    so most readings are checked with one dictionary lookup per value (`check`, and inline in
-    `imports.check`); any other reading goes through check_vitals itself, which also words the answer.
-    """
-
-    def __init__(self):
-        self.plain: dict[str, dict] = {name: {} for name in MEASURES}
-
-    def check(self, values: dict) -> tuple[dict, dict]:
-        """(normalized measures, unusual values by field); raises the tier's error for a refused reading."""
-        plain = self.plain
-        try:
-            measures = {name: plain[name][value] for name, value in values.items()}
-        except (KeyError, TypeError):
-            measures = None
-        if measures and None not in measures.values() and (
-                "dbp" not in measures or "sbp" not in measures or measures["dbp"] < measures["sbp"]):
-            return measures, {}
-        return self.check_fully(values)
-
-    def check_fully(self, values: dict) -> tuple[dict, dict]:
-        values = {name: whole(name, value) for name, value in values.items()}
-        self.learn(values)
-        try:
-            measures = validation.check_vitals(values)
-            unusual = {}
-        except NeedsConfirmation as needs:
-            measures, unusual = validation.check_vitals(values, confirm=True), needs.fields
-        return measures, unusual
-
-    def learn(self, values: dict) -> None:
-        for name, value in values.items():
-            known = self.plain.get(name)
-            if known is None or value in known:
-                continue
-            try:
-                known[value] = validation.check_vitals({name: value})[name]
-            except ApiError:
-                known[value] = None
-
-
-def whole(name: str, value):
-    """Integer fields (pain, MOAA/S) arrive from files as 3.0: the tiers want the whole number 3."""
-    bounds = validation.BOUNDS.get(name)
-    if bounds and bounds.kind == "integer" and isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
 
 
 # Refusing

@@ -2,33 +2,26 @@
 `monitor import`.
 
 The parsers (`formats`) read the file into readings; `import_check` puts every reading through
-the three validation tiers and words the report (CONTRACT.md §2); `import_rows` builds the rows,
-NEWS2 scores and `vitals.batch` records 500 at a time. Everything an import stores goes in ONE
-transaction with one audit entry and its batch events. A file with a rejected value stores
-nothing unless `skip_invalid`; unusual values need `confirm`; `dry_run` answers the report and
-stores nothing. A long file imported from the command line is checked in a second process
-while this one inserts (`import_worker`); the outcome is the same.
+the three validation tiers of manual entry and words the report (CONTRACT.md §2); `import_rows`
+stores them through the vitals writer, 500 records to a `vitals.batch` event. Everything an
+import stores goes in ONE transaction with one audit entry and its batch events. A file with a
+rejected value stores nothing unless `skip_invalid`; unusual values need `confirm`; `dry_run`
+answers the report and stores nothing.
 """
 from __future__ import annotations
 
-import gc
 import hashlib
-from contextlib import contextmanager
 from datetime import datetime, tzinfo
 
-from .. import errors
 from ..errors import ApiError, BadRequest, ValidationFailed
 from ..record import sessions
-from ..store.db import Store, Transaction
-from ..store.events import BATCH_SIZE
+from ..store.db import Store
 from ..timeutil import CLOCK_SKEW
 from ..timeutil import parse as parse_time
 from . import import_rows
-from .formats import FORMATS, ParsedFile, detect_format, parse
+from .formats import FORMATS, parse
 from .import_check import (
-    SOURCES,
     Options,
-    Outcome,
     Progress,
     check,
     describe_refusal,
@@ -38,7 +31,7 @@ from .import_check import (
     refusal,
     report,
 )
-from .import_rows import Batches, existing_keys, insert
+from .import_rows import existing_keys
 
 __all__ = ["ImportRefused", "Options", "no_progress", "options_from", "run"]
 
@@ -57,109 +50,30 @@ class ImportRefused(ApiError):
 # The service
 
 def run(store: Store, session_id: int, data: bytes, *, actor, zone: tzinfo, options: Options = Options(),
-        progress: Progress = no_progress, worker: bool = False) -> dict:
-    """Import one file into a session and return the report; a dry run stores nothing.
-
-    `worker`: a long file may be read and checked in a second process while this one stores it
-    (the command line asks for it; a threaded server must not fork).
-    """
-    with collector_paused():
-        sessions.check_writable(store.db, session_id)
-        if worker and not options.dry_run and worker_wanted(data):
-            return store_with_worker(store, session_id, data, actor=actor, zone=zone, options=options,
-                                     progress=progress)
-        progress("reading", 0, len(data))
-        parsed = parse(data, format=options.format, tz=zone)
-        progress("reading", len(data), len(data))
-        if options.dry_run:
-            return dry_run(store, session_id, parsed, options, progress)
-        return store_here(store, session_id, parsed, data, actor=actor, options=options, progress=progress)
-
-
-def worker_wanted(data: bytes) -> bool:
-    """Whether a second process should read and check this file (`import_worker` is loaded only here:
-    the server, which never forks, does not pay for it)."""
-    from . import import_worker
-
-    return import_worker.worth_it(data)
-
-
-@contextmanager
-def collector_paused():
-    """Pause Python's cycle collector: a long file builds several objects per reading that all stay
-    alive and hold no cycles, and the collector would walk them again and again.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-def dry_run(store: Store, session_id: int, parsed: ParsedFile, options: Options, progress: Progress) -> dict:
-    """The report of what the import would store, with a preview of its first readings."""
+        progress: Progress = no_progress) -> dict:
+    """Import one file into a session and return the report; a dry run stores nothing."""
+    sessions.check_writable(store.db, session_id)
+    progress("reading", 0, len(data))
+    parsed = parse(data, format=options.format, tz=zone)
+    progress("reading", len(data), len(data))
     plan = check(parsed, now=store.now(), options=options, progress=progress)
-    known = existing_keys(store.db, session_id)
-    return report(plan, new_checked(plan, known), options) | {
-        "preview": preview(plan, known), "refused": describe_refusal(refusal(plan, options))}
-
-
-def store_here(store: Store, session_id: int, parsed: ParsedFile, data: bytes, *, actor, options: Options,
-               progress: Progress) -> dict:
-    """Check the whole file, then store it: a refused file never takes the database's write lock."""
-    plan = check(parsed, now=store.now(), options=options, progress=progress)
+    if options.dry_run:
+        known = existing_keys(store.db, session_id)
+        return report(plan, new_checked(plan, known), options) | {
+            "preview": preview(plan, known), "refused": describe_refusal(refusal(plan, options))}
     cause = refusal(plan, options)
-    if cause is not None:
+    if cause is not None:  # checked whole first: a refused file never takes the database's write lock
         known = existing_keys(store.db, session_id)
         raise ImportRefused(cause, report(plan, new_checked(plan, known), options, stored=False))
-    checked = plan.checked
     with store.write(actor) as tx:
         sessions.check_writable(tx.db, session_id)
-        start = import_rows.begin(tx, session_id, plan.source, checked[0].taken_at if checked else tx.now)
-        batches = Batches(start)
-        total = len(new_checked(plan, start.known))
-        for offset in range(0, len(checked), BATCH_SIZE):
-            store_batches(tx, session_id, batches.add(checked[offset:offset + BATCH_SIZE]), plan.source, progress,
-                          total)
-        store_batches(tx, session_id, batches.rest(), plan.source, progress, total)
-        outcome = Outcome(report(plan, batches.new, options), None, batches.newest, batches.stored)
-        conclude(tx, start, outcome, data)
-    return outcome.report
-
-
-def store_batches(tx: Transaction, session_id: int, built: list, source: str, progress: Progress,
-                  total: int) -> None:
-    for batch in built:
-        insert(tx, session_id, batch.rows, batch.seq, batch.kept(source), batch.records)
-        progress("storing", batch.offset + len(batch.rows), total)
-
-
-def store_with_worker(store: Store, session_id: int, data: bytes, *, actor, zone: tzinfo, options: Options,
-                      progress: Progress) -> dict:
-    """Store the readings as a second process reads and checks the file; a refusal rolls back what was
-    inserted."""
-    from . import import_worker  # here: see worker_wanted
-
-    source = SOURCES[options.format or detect_format(data)]
-    with store.write(actor) as tx:
-        sessions.check_writable(tx.db, session_id)
-        start = import_rows.begin(tx, session_id, source, None)
-        outcome = import_worker.store(tx, start, data, zone, options, progress)
-        if outcome.refused is not None:
-            raise ImportRefused(errors.from_plain(outcome.refused), outcome.report)
-        conclude(tx, start, outcome, data)
-    return outcome.report
-
-
-def conclude(tx: Transaction, start: import_rows.Start, outcome: Outcome, data: bytes) -> None:
-    """One audit entry for the import (its batches' events wake the alert rules, once, before COMMIT)."""
-    if not outcome.stored:
-        return
-    import_rows.check_ids(tx, start, outcome.stored)
-    tx.audit("vitals.import", "session", start.session_id, session_id=start.session_id,
-             after=audit_summary(outcome.report, start.first_id, start.first_id + outcome.stored - 1, data))
+        new = new_checked(plan, existing_keys(tx.db, session_id))
+        answer = report(plan, new, options)
+        if new:
+            first_id, last_id = import_rows.store(tx, session_id, plan.source, new, progress)
+            tx.audit("vitals.import", "session", session_id, session_id=session_id,
+                     after=audit_summary(answer, first_id, last_id, data))
+    return answer
 
 
 def audit_summary(answer: dict, first_id: int, last_id: int, data: bytes) -> dict:

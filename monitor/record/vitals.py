@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, tzinfo
 
+import orjson
 from sqlite_utils import Database
 
 from ..errors import ApiError, BadRequest, Conflict, NotFound, ValidationFailed
@@ -87,19 +88,30 @@ def store(tx: Transaction, session_id: int, prepared: dict, *, source: str = "ma
           supersedes: int | None = None, reason: str | None = None) -> dict:
     """Insert one checked record (entered by hand, or its amendment) and return it as the API shows it."""
     values, taken_at = prepared["values"], prepared["taken_at"]
-    score = news2_for(tx.db, session_id, taken_at, values)
-    row = {k: values.get(k) for k in MEASURES} | {
+    row = new_row(tx, session_id, taken_at, values, news2_for(tx.db, session_id, taken_at, values),
+                  note=prepared.get("note"), late=prepared["late"], source=source, seq=events.next_seq(tx.db),
+                  supersedes=supersedes, reason=reason)
+    return new_record(tx, row, tx.insert("vitals", row))
+
+
+def new_row(tx: Transaction, session_id: int, taken_at: datetime, values: dict, score: dict, *, note: str | None,
+            late: bool, source: str, seq: int, supersedes: int | None = None, reason: str | None = None,
+            import_key: str | None = None) -> dict:
+    """The table row of one checked record, entered by hand or imported: its MAP, its NEWS2 `score`, who
+    entered it when, whether `late` (`entries.Session.late`), and the seq of the event that tells of it."""
+    return {k: values.get(k) for k in MEASURES} | {
         "session_id": session_id, "taken_at": iso(taken_at),
-        "map": mean_arterial_pressure(values.get("sbp"), values.get("dbp")),
-        "news2": json.dumps(score),
-        "note": prepared.get("note"), "source": source, "supersedes": supersedes, "reason": reason,
-        "entered_at": iso(tx.now), "entered_by": tx.actor.user_id, "late": int(prepared["late"]),
-        "seq": events.next_seq(tx.db),
+        "map": mean_arterial_pressure(values.get("sbp"), values.get("dbp")), "news2": orjson.dumps(score).decode(),
+        "note": note, "source": source, "supersedes": supersedes, "reason": reason,
+        "entered_at": iso(tx.now), "entered_by": tx.actor.user_id, "late": int(late),
+        "seq": seq, "import_key": import_key,
     }
-    vitals_id = tx.insert("vitals", row)
-    # The new row is current by construction: shape it here rather than reading it back.
+
+
+def new_record(tx: Transaction, row: dict, vitals_id: int) -> dict:
+    """A row just inserted as the API shows it: current by construction, so shaped here, not read back."""
     stored = {k: row[k] for k in STORED if k in row} | {
-        "id": vitals_id, "news2": score, "entered_by": tx.actor.username, "status": "current", "void_reason": None}
+        "id": vitals_id, "entered_by": tx.actor.username, "status": "current", "void_reason": None}
     return shape(stored)
 
 

@@ -67,11 +67,17 @@ def spo2_bands(scale2: bool, on_oxygen: bool) -> Bands:
 
 
 def band_points(bands: Bands, value: float) -> int:
-    return next(points for upper, points in bands if value <= upper)
+    for upper, points in bands:
+        if value <= upper:
+            return points
+    raise ValueError(f"{value} is above every band")
 
 
 def rounded(value: float, decimals: int) -> float:
-    """Round half up (35.05 → 35.1), as a person reading the bands would."""
+    """Round half up (35.05 → 35.1), as a person reading the bands would. A value already written to
+    the bands' precision (a whole number, 36.5 °C: every value the validation tiers store) is itself."""
+    if isinstance(value, int) or round(value, decimals) == value:
+        return value
     return float(Decimal(str(value)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP))
 
 

@@ -16,7 +16,7 @@ from ...errors import BadRequest
 from .detect import detect_format
 from .model import ParsedFile, Reading, complete, empty
 
-__all__ = ["FORMATS", "ParsedFile", "Reading", "detect_format", "parse", "stream"]
+__all__ = ["FORMATS", "ParsedFile", "Reading", "detect_format", "parse"]
 
 # format -> (module, function); imported on first use, so a CSV import does not load the FHIR
 # models (a quarter of a second) nor the HL7 library.
@@ -39,12 +39,3 @@ def parse(data: bytes, *, format: str | None = None, tz: tzinfo) -> ParsedFile:
     module, function = FORMATS[format]
     return complete(getattr(import_module(f".{module}", __name__), function)(data, tz))
 
-
-def stream(data: bytes, *, format: str | None = None, tz: tzinfo):
-    """A CSV export read as it goes (`csv_format.WideStream`), for checking its readings while the
-    rest is still being read; None for any other file, which `parse` reads whole."""
-    if format not in (None, "csv") or not data.strip() or (format or detect_format(data)) != "csv":
-        return None
-    from .csv_format import stream_csv  # here: like `parse`, a parser loads only for a file in its format
-
-    return stream_csv(data, tz)

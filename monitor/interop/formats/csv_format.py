@@ -19,7 +19,7 @@ from datetime import datetime, timedelta, tzinfo
 
 from ...errors import ValidationFailed
 from ..codes import ARTERIAL_BP, FIO2, MEAN_BP, UnitError, converter
-from .model import FORMULA_STARTS, UTC, Collector, ParsedFile, Reading, complete, number_text
+from .model import FORMULA_STARTS, UTC, Collector, ParsedFile, Reading, number_text
 
 ORIGIN = datetime(1970, 1, 1, tzinfo=UTC)  # where elapsed seconds count from, until aligned
 DELIMITERS = ",;\t"
@@ -139,49 +139,6 @@ class Opened:
             yield
         except csv.Error as error:
             raise malformed(f"line {self.reader.line_num}: {error}") from None
-
-
-class Unsorted(Exception):
-    """A reading no later than the one before it: the file must be read whole and sorted."""
-
-
-class WideStream:
-    """A wide CSV read as it goes (`stream_csv`): its readings in file order, for as long as each
-    is later than the one before, as monitors export them. What `parse_csv` gives for such a file,
-    without waiting for the end of it; a reading out of order raises Unsorted.
-    """
-
-    def __init__(self, opened: Opened, plan: WidePlan):
-        self.opened, self.plan = opened, plan
-        self.readings: list[Reading] = []
-        # The file as read so far: its readings and rejections grow as the stream is read.
-        self.parsed = ParsedFile("csv", self.readings, [], opened.out.rejected, plan.time is None)
-
-    def __iter__(self) -> Iterator[Reading]:
-        opened, readings, last = self.opened, self.readings, None
-        with opened.errors_named():
-            for where, moment, values, date_only in wide_rows(opened.reader, self.plan, opened.clock, opened.out):
-                if last is not None and moment <= last:
-                    raise Unsorted(where)
-                last = moment
-                reading = Reading(where, moment, values, date_only)
-                readings.append(reading)
-                yield reading
-
-    def result(self) -> ParsedFile:
-        """The file as `parse` gives it, once every reading has been taken."""
-        out, parsed = self.opened.out, self.parsed
-        parsed.skipped, parsed.relative_times = out.skips.as_list(), out.relative_times
-        return complete(parsed)
-
-
-def stream_csv(data: bytes, zone: tzinfo) -> WideStream | None:
-    """A wide CSV as a WideStream; None for the long layout, which is read whole."""
-    opened = Opened(data, zone)
-    first = opened.first
-    if first is None or is_long_row(first, opened.clock) or long_columns(first) is not None:
-        return None
-    return WideStream(opened, plan_wide(first, opened.reader.line_num, opened.out))
 
 
 def decode(data: bytes) -> str:
