@@ -84,7 +84,9 @@ def check(parsed: ParsedFile, *, now: datetime, options: Options, progress: Prog
     for index, reading in enumerate(readings):
         if index % PROGRESS_EVERY == 0:
             progress("checking", index, len(readings))
-        taken_at = to_millisecond(reading.taken_at + plan.shift if plan.shift else reading.taken_at)
+        taken_at = reading.taken_at + plan.shift if plan.shift else reading.taken_at
+        if taken_at.microsecond % 1000:
+            taken_at = to_millisecond(taken_at)
         if taken_at > latest:
             future.append((reading, taken_at))
         elif (item := check_one(plan, reading, taken_at)) is not None:
