@@ -23,7 +23,7 @@ MEASURES = validation.MEASURE_FIELDS
 PREVIEW_ROWS = 100  # readings a dry run shows
 LISTED = 1000  # rejected or unusual values listed in a report; the count says how many in all
 EXAMPLES = 20  # date-only readings named in a report
-PROGRESS_EVERY = 5000  # readings checked between two progress calls
+PROGRESS_EVERY = 1000  # readings checked between two progress calls (each lets the server serve others)
 
 # progress(stage, done, total): stage is "reading", "checking" or "storing".
 Progress = Callable[[str, int, int], None]

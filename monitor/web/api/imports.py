@@ -117,16 +117,25 @@ def board() -> ProgressBoard:
 
 
 class ProgressTracking:
-    """A progress callback that posts to the board under `key` (none without a key); done or failed at the end."""
+    """A progress callback that posts to the board under `key` (none without a key); done or failed at the end.
+
+    Each call also lets the server's other work run (`time.sleep(0)`: under gevent a yield to the other
+    greenlets): a long import is checked and stored in this request, and the dashboards' sockets, the
+    page polling its progress and the other requests must not wait for the end of it.
+    """
 
     def __init__(self, key: str | None):
         self.key, self.board, self.user_id = key, board(), g.user["id"]
 
     def __enter__(self):
-        if self.key is None:
-            return imports.no_progress
-        self.board.forget_old()
-        return lambda stage, done, total: self.board.update(self.key, self.user_id, stage, done, total)
+        if self.key is not None:
+            self.board.forget_old()
+        return self.report
+
+    def report(self, stage: str, done: int, total: int) -> None:
+        if self.key is not None:
+            self.board.update(self.key, self.user_id, stage, done, total)
+        time.sleep(0)
 
     def __exit__(self, kind, error, trace):
         if self.key is not None:
