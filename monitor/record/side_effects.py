@@ -102,6 +102,12 @@ def get(db: Database, side_effect_id: int) -> dict:
 KIND = entries.Kind("side_effect", "side_effect.record", "side_effect.recorded", get)
 
 
+def unresolved(db: Database, sessions_sql: str) -> list[dict]:
+    """The side effects not yet resolved of the sessions `sessions_sql` selects (their ids), oldest first."""
+    return [shape(r) for r in db.execute(_select(f"s.session_id IN ({sessions_sql}) AND r.resolved_at IS NULL")
+                                         + " ORDER BY s.session_id, s.observed_at, s.id")]
+
+
 def for_session(db: Database, session_id: int) -> list[dict]:
     return [shape(r) for r in db.execute(_select("s.session_id = ?") + " ORDER BY s.observed_at, s.id",
                                          (session_id,))]

@@ -96,16 +96,18 @@ def page_globals() -> dict:
 
 # The bedside page and its live panels.
 
-def session_or_404(session_id: int) -> dict:
+def session_or_404(session_id: int, *, audited: bool = True) -> dict:
     """The whole record, with `seen_seq`: the event log's last seq read *before* it, so a live event
-    the page receives later is never one the page already shows without knowing it."""
+    the page receives later is never one the page already shows without knowing it. A page's own
+    refresh (`audited=False`) writes no read entry: opening the page did."""
     db = store().db
     seen = events.last_seq(db)
     try:
         whole = session_record.session_record(db, session_id)
     except NotFound:
         abort(404)
-    audited_read("session", session_id, session_id)
+    if audited:
+        audited_read("session", session_id, session_id)
     return whole | {"seen_seq": seen}
 
 
@@ -157,7 +159,7 @@ def bedside(session_id):
 @login_required
 def bedside_panels(session_id):
     """The live part of the bedside page, fetched again after every change."""
-    whole = session_or_404(session_id)
+    whole = session_or_404(session_id, audited=False)
     return render_template("session_panels.html", s=whole, view=panels(whole))
 
 

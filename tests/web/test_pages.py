@@ -158,6 +158,16 @@ def test_reading_a_session_or_a_patient_page_is_audited(client, api):
                      ("nurse", "session", str(session["id"]), session["id"])]
 
 
+def test_the_bedside_page_refreshing_its_panels_writes_no_read_entry_of_its_own(client, api):
+    session = api.session()
+    signed_in(client, "nurse")
+    client.get(f"/sessions/{session['id']}")
+    for _ in range(3):
+        assert client.get(f"/sessions/{session['id']}/panels").status_code == 200
+    entries = api.get("/api/audit", role="admin").get_json()["items"]
+    assert [(e["actor"], e["entity"]) for e in entries if e["action"] == "read"] == [("nurse", "session")]
+
+
 @pytest.mark.parametrize("path", PATHS + ("/login",))
 def test_no_page_carries_an_inline_script_or_event_handler(client, api, path):
     session = api.session()
