@@ -38,6 +38,8 @@ class Config:
     debug: bool = False
     tls: bool = False
     shift_hours: int = 8  # /handover shows what happened since the shift began, this long ago by default
+    clinic_name: str | None = None  # the REMS form's monitoring provider and setting
+    rems_certification: str | None = None
 
     def with_overrides(self, **changes) -> Config:
         return replace(self, **changes)
@@ -83,6 +85,8 @@ def from_env(env: dict[str, str] | None = None) -> Config:
         debug=env.get("MONITOR_DEBUG", "0") in ("1", "true", "yes"),
         tls=env.get("MONITOR_TLS", "0") in ("1", "true", "yes"),
         shift_hours=int(env.get("MONITOR_SHIFT_HOURS", "8")),
+        clinic_name=env.get("MONITOR_CLINIC_NAME") or None,
+        rems_certification=env.get("MONITOR_REMS_CERTIFICATION") or None,
     )
 
 

@@ -33,7 +33,7 @@ COLUMNS = ("id", "session_id", "key", "priority", "message", "value", "limits", 
 ORDER = ("ORDER BY CASE priority WHEN 'high' THEN 3 WHEN 'medium' THEN 2 ELSE 1 END DESC, raised_at DESC, id DESC")
 SELECT = f"SELECT {', '.join(COLUMNS)}, condition_holds FROM alerts"
 # Raised by a moment rather than a lasting condition: only an acknowledgement ends them.
-MOMENTARY = ("escalation", "baseline_bp", "suicidality")
+MOMENTARY = ("escalation", "baseline_bp", "suicidality", "rems_form_due")
 # Acknowledged only by a clinician, with a comment (the assessment it asks for), and never ended by the
 # session ending: a positive PHQ-9 item 9 stays open until a clinician has assessed the patient.
 CLINICIAN_ASSESSES = ("suicidality",)
@@ -322,6 +322,23 @@ def evaluate_suicidality(tx: Transaction, session_id: int, assessment: dict) -> 
     finding = alert_rules.evaluate_suicidality(assessment["items"], rules)
     if finding:
         apply(tx, session_id, finding.key, finding, version)
+
+
+def rems_form_due(tx: Transaction, session_id: int, due_date: str, days_left: int) -> dict | None:
+    """The day-6 reminder to clinicians of an esketamine session's REMS form not yet submitted (the
+    scheduler asks); one per session, cleared when the form is marked submitted."""
+    rules, version = ruleset(tx.db)
+    rule = rules["rems_form_due"]
+    left = f"{days_left} day{'' if days_left == 1 else 's'} left" if days_left >= 0 else "overdue"
+    finding = Finding("rems_form_due", rule["priority"], f"REMS form due by {due_date}: {left}", days_left,
+                      {"alert_on_day": rule["alert_on_day"], "due_date": due_date})
+    return finding if apply(tx, session_id, finding.key, finding, version) == "raise" else None
+
+
+def clear_rems_due(tx: Transaction, session_id: int) -> None:
+    current = open_alert(tx.db, session_id, "rems_form_due")
+    if current:
+        clear(tx, current, "the REMS form was marked submitted")
 
 
 def evaluate_transition(tx: Transaction, session_id: int, change: dict) -> None:

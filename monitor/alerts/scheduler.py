@@ -1,4 +1,5 @@
-"""The rules that depend on time: vitals overdue, infusion overtime, re-raise, silence expiry.
+"""The rules that depend on time: vitals overdue, infusion overtime, re-raise, silence expiry, and the
+day-6 reminder of a REMS form not yet submitted.
 
 `tick(store, now)` is one pass and keeps no state of its own: everything it needs
 (alert states, acknowledgement and silence times, the vitals and the transitions)
@@ -14,8 +15,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
+from ..rules.alert_rules import REMS_FORM_DUE_DAYS
 from ..store.db import SYSTEM, Store, Transaction
-from ..timeutil import iso
+from ..timeutil import iso, parse_stored
 from . import engine
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,9 @@ def tick(store: Store, now: datetime | None = None) -> int:
     for alert_id in silences_ended(db, now):
         with acting_at(store, now) as tx:
             changed += engine.end_silence(tx, alert_id) is not None
+    for session_id, due, days_left in rems_forms_to_remind(db, now, rules["rems_form_due"]["alert_on_day"]):
+        with acting_at(store, now) as tx:
+            changed += engine.rems_form_due(tx, session_id, due, days_left) is not None
     return changed
 
 
@@ -70,6 +75,22 @@ def silences_ended(db, now: datetime) -> list[int]:
     rows = db.execute("SELECT id FROM alerts WHERE state != 'cleared' AND silenced_until IS NOT NULL"
                       " AND silenced_until <= ? ORDER BY id", (iso(now),))
     return [r[0] for r in rows]
+
+
+def rems_forms_to_remind(db, now: datetime, on_day: float) -> list[tuple[int, str, int]]:
+    """Esketamine sessions ended `on_day` (6) days ago or more whose REMS form is not marked submitted and
+    that were never reminded: (session, due date, days left). The form is due 7 days after the session."""
+    rows = db.execute(
+        "SELECT s.id, (SELECT MIN(t.at) FROM transitions t WHERE t.session_id = s.id"
+        " AND t.to_state IN ('discharged', 'aborted')) AS ended FROM sessions s"
+        " WHERE s.drug = 'esketamine' AND s.first_dose_at IS NOT NULL AND s.rems_submitted_at IS NULL"
+        " AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.session_id = s.id AND a.key = 'rems_form_due')"
+        " AND ended IS NOT NULL AND ended <= ? ORDER BY s.id", (iso(now - timedelta(days=on_day)),))
+    found = []
+    for session_id, ended in rows:
+        due = parse_stored(ended).date() + timedelta(days=REMS_FORM_DUE_DAYS)
+        found.append((session_id, due.isoformat(), (due - now.date()).days))
+    return found
 
 
 class Scheduler:

@@ -30,6 +30,11 @@ def assessments(tx: Transaction, session_id: int, found: list[dict]) -> None:
             engine.evaluate_suicidality(tx, session_id, event["data"])
 
 
+def rems_form(tx: Transaction, session_id: int, found: list[dict]) -> None:
+    """A REMS form marked submitted is no longer due: its day-6 reminder clears."""
+    engine.clear_rems_due(tx, session_id)
+
+
 def side_effects(tx: Transaction, session_id: int, found: list[dict]) -> None:
     """The worst unresolved side effect decides the session's side-effect alert."""
     engine.evaluate_side_effects(tx, session_id)
@@ -59,7 +64,8 @@ TRIGGERS: dict[str, Evaluation | None] = {
     "assessment.recorded": assessments,
     "note.recorded": notes,
     "session.signed": None,
-    "rems.submitted": None,
+    "rems.submitted": rems_form,
+    "rems.answered": None,
     "alert.raised": None,
     "alert.acknowledged": None,
     "alert.silenced": None,

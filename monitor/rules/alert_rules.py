@@ -49,6 +49,7 @@ DEFAULT_RULES: dict = {
     "max_silence_minutes": 10,
 }
 
+REMS_FORM_DUE_DAYS = 7  # the REMS Patient Monitoring Form is due within 7 days of the session (fixed)
 VITALS_RULES = ("bp_high", "bp_rise", "sbp_low", "hr", "spo2", "rr", "temp", "sedation", "news2")
 THRESHOLD_RULES = VITALS_RULES + ("baseline_bp",)
 COMPARISONS = {

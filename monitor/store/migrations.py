@@ -346,6 +346,19 @@ CREATE TABLE IF NOT EXISTS health (
 );
 """
 
+# What the REMS form asks because the record cannot know it (enrolment, and the dose, lot or readiness the
+# session lacks): each answer is a row, insert-only; the newest answer to a field is the one on the form.
+REMS_ANSWERS = """
+CREATE TABLE IF NOT EXISTS rems_answers (
+    id INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    answers TEXT NOT NULL,
+    entered_at TEXT NOT NULL,
+    entered_by INTEGER REFERENCES users(id)
+);
+CREATE INDEX IF NOT EXISTS rems_answers_session ON rems_answers(session_id, id);
+""" + insert_only_triggers("rems_answers")
+
 MIGRATIONS: list[str] = [
     CORE + "".join(insert_only_triggers(t) for t in INSERT_ONLY),
     ALERTS,
@@ -356,6 +369,7 @@ MIGRATIONS: list[str] = [
     YEARS_OF_RECORDS,
     IDEMPOTENCY_KEYS,
     HEALTH,
+    REMS_ANSWERS,
 ]
 
 

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from ..errors import NotFound
 from ..record import patients, sessions
+from ..record import rems as rems_record
 from ..record.rems import NOT_ESKETAMINE, submission
 from ..rules import alert_rules, instruments, rulesets
 from ..store.paging import Order, keyset
@@ -101,12 +102,75 @@ def observation(first_dose: str | None, ready: str | None, discharged: str | Non
 
 # The Patient Monitoring Form (CLINICAL.md §1): what it asks, from the session's record.
 
-DUE_DAYS = 7  # the form is due within 7 days of the session
+DUE_DAYS = alert_rules.REMS_FORM_DUE_DAYS  # the form is due within 7 days of the session
 DEVICE_MG = 28  # one nasal spray device
 
 
-def monitoring_form(db, session_id: int, now: datetime) -> dict:
-    """Everything the Spravato REMS Patient Monitoring Form asks for one esketamine session."""
+def monitoring_form(db, session_id: int, now: datetime, provider: dict | None = None) -> dict:
+    """Every field of the Spravato REMS Patient Monitoring Form (CLINICAL.md §9) for one esketamine session:
+    filled from the record where it knows it, the clinic's `provider` (name, certification) from its
+    settings, and the rest answered on the form (`asked` names what is still unanswered)."""
+    form = record_fields(db, session_id, now)
+    whole = form.pop("whole")
+    given = rems_record.answers(db, session_id)
+    known = {name for name, column in rems_record.ASKED.items() if column and whole[column] is not None}
+    if form["ready_to_leave_minutes"] is not None:
+        known.add("ready_to_leave_minutes")
+    answered = {name: given[name]["value"] for name in given if name not in known}
+    form["dose"]["mg"] = form["dose"]["mg"] if "dose_mg" in known else answered.get("dose_mg")
+    form["dose"]["devices"] = devices(form["dose"]["mg"])
+    form["dose"]["lot_number"] = form["dose"]["lot_number"] if "lot_number" in known else answered.get("lot_number")
+    if "ready_to_leave_minutes" not in known:
+        form["ready_to_leave_minutes"] = answered.get("ready_to_leave_minutes")
+    form["enrolled_in_rems"] = answered.get("enrolled_in_rems")
+    form["answers"] = {name: given[name] for name in answered}
+    form["known"] = sorted(known)  # asked fields the record fills, so never asked
+    form["asked"] = [name for name in rems_record.ASKED if name not in known and answered.get(name) is None]
+    form["provider"] = provider or {"name": None, "certification": None}
+    form["days_left"] = days_left(form["due_date"], now)
+    return form
+
+
+def days_left(due: str | None, now: datetime) -> int | None:
+    """Whole days until the form's due date (0 on the day, negative when overdue)."""
+    return None if due is None else (datetime.fromisoformat(due).date() - now.date()).days
+
+
+REMS_MEDICINES = ("benzodiazepines", "sedative_hypnotics", "psychostimulants", "maois", "opioids")
+
+
+def concomitant_medicines(checklist: dict) -> dict:
+    """Yes or no for each medicine class the form asks about, from the check-in checklist (None each when
+    the checklist did not record the medication flags)."""
+    if "medication_flags" not in checklist:
+        return dict.fromkeys(REMS_MEDICINES)
+    return {name: name in checklist["medication_flags"] for name in REMS_MEDICINES}
+
+
+def first_treatment(db, whole: dict) -> bool:
+    """No esketamine session of this patient was dosed before this one."""
+    row = db.execute("SELECT 1 FROM sessions WHERE patient_id = ? AND drug = 'esketamine' AND id != ?"
+                     " AND first_dose_at IS NOT NULL AND first_dose_at < COALESCE(?, '9999')",
+                     (whole["patient_id"], whole["id"], whole["timeline"].get("infusing"))).fetchone()
+    return row is None
+
+
+def pulse_oximetry(vitals: list[dict]) -> dict:
+    """Whether SpO2 was read during the session, how often, and its lowest value."""
+    readings = [v for v in vitals if v.get("spo2") is not None]
+    lowest = min(readings, key=lambda v: (v["spo2"], v["taken_at"]), default=None)
+    return {"used": bool(readings), "readings": len(readings), "lowest": lowest and lowest["spo2"],
+            "lowest_at": lowest and lowest["taken_at"]}
+
+
+def serious_adverse_events(whole: dict) -> dict:
+    """Side effects recorded as serious adverse events, as the form reports them."""
+    serious = [e for e in whole["side_effects"] if e["serious"]]
+    return {"observed": bool(serious), "events": [described(e) for e in serious]}
+
+
+def record_fields(db, session_id: int, now: datetime) -> dict:
+    """The form's fields the session's record fills."""
     whole = session_record.session_record(db, session_id)
     if whole["drug"] != "esketamine":
         raise NotFound(f"session {session_id} is a {whole['drug']} session: {NOT_ESKETAMINE}")
@@ -133,6 +197,11 @@ def monitoring_form(db, session_id: int, now: datetime) -> dict:
         "discharged_at": discharged,
         "due_date": due_date(ended),
         "submission": submission(db, session_id),
+        "first_treatment": first_treatment(db, whole),
+        "concomitant_medicines": concomitant_medicines(whole["checklist"]),
+        "pulse_oximetry": pulse_oximetry(vitals),
+        "serious_adverse_events": serious_adverse_events(whole),
+        "whole": whole,
     }
 
 
@@ -264,5 +333,6 @@ def pending(db, now: datetime, after: list | None = None, limit: int = 100) -> t
         listed.append({"session_id": session_id, "patient": patients.get(db, session["patient_id"]),
                        "chair": session["chair"], "state": session["state"], "dose_mg": session["dose_mg"],
                        "first_dose_at": line["infusing"], "ended_at": ended, "due_date": due,
-                       "overdue": due is not None and due < now.date().isoformat()})
+                       "overdue": due is not None and due < now.date().isoformat(),
+                       "days_left": days_left(due, now)})
     return listed, last

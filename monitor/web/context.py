@@ -24,6 +24,12 @@ def zone():
     return current_app.extensions["monitor.config"].timezone
 
 
+def rems_provider() -> dict:
+    """The REMS form's monitoring provider and setting: the clinic's name and certification (settings)."""
+    config = current_app.extensions["monitor.config"]
+    return {"name": config.clinic_name, "certification": config.rems_certification}
+
+
 def writing():
     """The write transaction of this request, acting as the signed-in user."""
     return store().write(users.actor_for(g.user))

@@ -15,7 +15,7 @@ from ..views import alarms, course, handover, lists, rems, reports, session_reco
 from ..views import dashboard as central_station
 from ..views import vocabulary as words
 from . import charts
-from .context import RECORDERS, REVIEWERS, audited_read, page, report_window, store, zone
+from .context import RECORDERS, REVIEWERS, audited_read, page, rems_provider, report_window, store, zone
 
 blueprint = Blueprint("pages", __name__)
 
@@ -246,11 +246,12 @@ def import_page(session_id):
 def rems_form(session_id):
     """The printable REMS Patient Monitoring Form; rems.js marks it submitted through the API."""
     try:
-        form = rems.monitoring_form(store().db, session_id, store().now())
+        form = rems.monitoring_form(store().db, session_id, store().now(), rems_provider())
     except NotFound:
         abort(404)
     audited_read("rems_form", session_id, session_id)
-    return render_template("rems.html", f=form, due_days=rems.DUE_DAYS)
+    medicines = [(key, words.MEDICATION_FLAGS[key]) for key in rems.REMS_MEDICINES]
+    return render_template("rems.html", f=form, due_days=rems.DUE_DAYS, rems_medicines=medicines)
 
 
 @blueprint.route("/rems")

@@ -17,3 +17,27 @@ async function submit(event) {
 }
 
 if (form) form.addEventListener('submit', submit);
+
+// What the record cannot know (enrolment; dose, lot or readiness when the session lacks them).
+const answers = document.getElementById('rems-answers');
+
+async function saveAnswers(event) {
+  event.preventDefault();
+  const body = {};
+  const enrolled = answers.querySelector('[name=enrolled_in_rems]:checked');
+  if (enrolled) body.enrolled_in_rems = enrolled.value === 'true';
+  for (const name of ['dose_mg', 'ready_to_leave_minutes']) {
+    const input = answers.elements.namedItem(name);
+    if (input && input.value.trim()) body[name] = Number(input.value.trim());
+  }
+  const lot = answers.elements.namedItem('lot_number');
+  if (lot && lot.value.trim()) body.lot_number = lot.value.trim();
+  const answer = await send('POST', `/api/sessions/${answers.dataset.sessionId}/rems/answers`, body);
+  if (answer.ok) {
+    window.location.reload();
+    return;
+  }
+  status(answers, answer.error.message, 'error');
+}
+
+if (answers) answers.addEventListener('submit', saveAnswers);
