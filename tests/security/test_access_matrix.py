@@ -59,6 +59,7 @@ API = {
     ("GET", "/api/sessions/{session_id}/export"): EVERYONE,
     ("GET", "/api/sessions/{session_id}/rems"): EVERYONE,
     ("POST", "/api/sessions/{session_id}/rems/submitted"): EVERYONE,
+    ("POST", "/api/sessions/{session_id}/rems/answers"): RECORDERS,
     ("GET", "/api/rems"): EVERYONE,
     ("GET", "/api/worklist"): EVERYONE,
 }
