@@ -280,21 +280,33 @@ ALTER TABLE assessments ADD COLUMN answered_by TEXT NOT NULL DEFAULT 'staff';
 """
 
 # Years of records (issue 13): every list pages on an index and every view reads only its window or
-# subject. Four caches on `sessions`, each written once by a trigger in the transaction that
-# makes it true, so a list filters and sorts on one index instead of joining all history:
-# `first_dose_at` (first entry to infusing), `listed_at` (first dose, else creation: the lists'
-# date), `signed_at` (its signature) and `rems_submitted_at` (its REMS form marked submitted).
+# subject. Caches on `sessions`, each written once by a trigger in the transaction that makes it
+# true, so a list filters and sorts on one index instead of joining all history: `first_dose_at`
+# (first entry to infusing), `listed_at` (first dose, else creation: the lists' date), `signed_at`
+# (its signature), `rems_submitted_at` (its REMS form marked submitted), `began_at` (its first step)
+# and `ended_at` (discharged or aborted).
 RANK = "CASE priority WHEN 'high' THEN 3 WHEN 'medium' THEN 2 ELSE 1 END"  # engine.ORDER's rank
 YEARS_OF_RECORDS = f"""
 ALTER TABLE sessions ADD COLUMN first_dose_at TEXT;
 ALTER TABLE sessions ADD COLUMN listed_at TEXT;
 ALTER TABLE sessions ADD COLUMN signed_at TEXT;
 ALTER TABLE sessions ADD COLUMN rems_submitted_at TEXT;
+ALTER TABLE sessions ADD COLUMN began_at TEXT;
+ALTER TABLE sessions ADD COLUMN ended_at TEXT;
 UPDATE sessions SET first_dose_at = (SELECT MIN(at) FROM transitions t
     WHERE t.session_id = sessions.id AND t.to_state = 'infusing');
 UPDATE sessions SET listed_at = COALESCE(first_dose_at, created_at),
     signed_at = (SELECT signed_at FROM signatures g WHERE g.session_id = sessions.id),
-    rems_submitted_at = (SELECT submitted_at FROM rems_submissions r WHERE r.session_id = sessions.id);
+    rems_submitted_at = (SELECT submitted_at FROM rems_submissions r WHERE r.session_id = sessions.id),
+    began_at = (SELECT MIN(at) FROM transitions t WHERE t.session_id = sessions.id),
+    ended_at = (SELECT MIN(at) FROM transitions t WHERE t.session_id = sessions.id
+                AND t.to_state IN ('discharged', 'aborted'));
+CREATE TRIGGER IF NOT EXISTS sessions_began AFTER INSERT ON transitions
+BEGIN UPDATE sessions SET began_at = NEW.at WHERE id = NEW.session_id AND began_at IS NULL; END;
+CREATE TRIGGER IF NOT EXISTS sessions_ended AFTER INSERT ON transitions
+    WHEN NEW.to_state IN ('discharged', 'aborted')
+BEGIN UPDATE sessions SET ended_at = NEW.at WHERE id = NEW.session_id AND ended_at IS NULL; END;
+CREATE INDEX IF NOT EXISTS sessions_ended ON sessions(ended_at) WHERE ended_at IS NOT NULL;
 CREATE TRIGGER IF NOT EXISTS sessions_listed AFTER INSERT ON sessions
 BEGIN UPDATE sessions SET listed_at = NEW.created_at WHERE id = NEW.id; END;
 CREATE TRIGGER IF NOT EXISTS sessions_first_dose AFTER INSERT ON transitions
@@ -320,6 +332,9 @@ CREATE INDEX IF NOT EXISTS assessments_session ON assessments(session_id, instru
 CREATE INDEX IF NOT EXISTS notes_session ON notes(session_id, at);
 CREATE INDEX IF NOT EXISTS users_listed ON users(username, id);
 CREATE INDEX IF NOT EXISTS patients_listed ON patients(family_name, given_name, id);
+CREATE INDEX IF NOT EXISTS sessions_active ON sessions(id) WHERE state NOT IN ('discharged', 'aborted');
+CREATE INDEX IF NOT EXISTS audit_alert_time ON audit(action, at) WHERE entity = 'alert';
+CREATE INDEX IF NOT EXISTS audit_alert_entity ON audit(entity_id) WHERE entity = 'alert';
 """
 
 # An entry's Idempotency-Key, kept once for every kind of entry: whose it is, a digest of the

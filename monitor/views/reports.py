@@ -1,7 +1,9 @@
 """Clinic analytics for the reports page: sessions per week, BP rise, side-effect rates, recovery times.
 
-Counted over the sessions whose infusion (or nasal dosing) started in the window; the per-session
-figures are the treatment series' own (`session_record.series_row`), so both views always agree.
+Counted over the sessions whose infusion (or nasal dosing) started in the window, found on the
+index of `sessions.first_dose_at`; the per-session figures are the treatment series' own definitions
+(`session_record.series_row`: the last BP before the first dose, the highest after it, first recovery
+to last ready), read in one query for the whole window, so the page costs what its window holds.
 """
 from __future__ import annotations
 
@@ -10,8 +12,7 @@ from datetime import datetime, time, timedelta, tzinfo
 
 from sqlite_utils import Database
 
-from ..timeutil import iso, parse_stored
-from . import session_record
+from ..timeutil import iso, minutes_between, parse_stored
 
 BP_RISE_BIN_MMHG = 10
 RECOVERY_BIN_MINUTES = 10
@@ -21,7 +22,7 @@ def clinic_report(db: Database, now: datetime, zone: tzinfo, weeks: int = 12) ->
     """The figures of the last `weeks` calendar weeks (Monday to Sunday in the clinic's zone)."""
     start = week_start(now, zone) - timedelta(weeks=weeks - 1)
     dosed = dosed_since(db, iso(start))
-    rows = [session_record.series_row(db, session_id) for session_id, _ in dosed]
+    rows = window_rows(db, iso(start))
     return {
         "since": iso(start),
         "sessions": len(rows),
@@ -29,7 +30,7 @@ def clinic_report(db: Database, now: datetime, zone: tzinfo, weeks: int = 12) ->
         "bp_rise": distribution([r["sbp_rise"] for r in rows if r["sbp_rise"] is not None], BP_RISE_BIN_MMHG),
         "recovery": distribution([r["recovery_minutes"] for r in rows if r["recovery_minutes"] is not None],
                                  RECOVERY_BIN_MINUTES),
-        "side_effects": side_effect_rates(db, [session_id for session_id, _ in dosed]),
+        "side_effects": side_effect_rates(db, iso(start), len(dosed)),
     }
 
 
@@ -42,9 +43,31 @@ def week_start(moment: datetime, zone: tzinfo) -> datetime:
 
 def dosed_since(db: Database, since: str) -> list[tuple[int, str]]:
     """(session id, first dose time) of every session first dosed at or after `since`."""
-    cursor = db.execute("SELECT session_id, MIN(at) AS first FROM transitions WHERE to_state = 'infusing'"
-                        " GROUP BY session_id HAVING first >= ? ORDER BY first", (since,))
+    cursor = db.execute("SELECT id, first_dose_at FROM sessions WHERE first_dose_at >= ? ORDER BY first_dose_at",
+                        (since,))
     return [(r[0], r[1]) for r in cursor]
+
+
+WINDOW_ROWS = """
+SELECT
+  (SELECT v.sbp FROM vitals_current v WHERE v.session_id = s.id AND v.sbp IS NOT NULL
+     AND v.taken_at <= s.first_dose_at ORDER BY v.taken_at DESC, v.id DESC LIMIT 1),
+  (SELECT MAX(v.sbp) FROM vitals_current v WHERE v.session_id = s.id AND v.sbp IS NOT NULL
+     AND v.taken_at >= s.first_dose_at),
+  (SELECT MIN(t.at) FROM transitions t WHERE t.session_id = s.id AND t.to_state = 'recovery'),
+  (SELECT MAX(t.at) FROM transitions t WHERE t.session_id = s.id AND t.to_state = 'ready')
+FROM sessions s WHERE s.first_dose_at >= ?
+"""
+
+
+def window_rows(db: Database, since: str) -> list[dict]:
+    """Each session first dosed since `since`: its SBP rise over baseline and its recovery minutes."""
+    rows = []
+    for baseline, peak, recovery, ready in db.execute(WINDOW_ROWS, (since,)):
+        rows.append({"sbp_rise": peak - baseline if peak is not None and baseline is not None else None,
+                     "recovery_minutes": round(minutes_between(parse_stored(recovery), parse_stored(ready)), 1)
+                     if recovery and ready else None})
+    return rows
 
 
 def per_week(first_doses: list[str], start: datetime, weeks: int, zone: tzinfo) -> list[dict]:
@@ -79,15 +102,15 @@ def nearest_rank(ordered: list[float], fraction: float) -> float:
     return round(ordered[max(0, math.ceil(fraction * len(ordered)) - 1)], 1)
 
 
-def side_effect_rates(db: Database, session_ids: list[int]) -> list[dict]:
-    """Per kind: how many of the sessions had it (and how many severely), as a share of all of them."""
-    if not session_ids:
+def side_effect_rates(db: Database, since: str, total: int) -> list[dict]:
+    """Per kind: how many of the `total` sessions first dosed since `since` had it (and how many
+    severely), as a share of all of them."""
+    if not total:
         return []
-    marks = ", ".join("?" for _ in session_ids)
     cursor = db.execute(
         "SELECT kind, COUNT(DISTINCT session_id), COUNT(DISTINCT CASE WHEN severity = 'severe' OR serious"
-        f" THEN session_id END) FROM side_effects WHERE session_id IN ({marks}) GROUP BY kind", session_ids)
-    total = len(session_ids)
+        " THEN session_id END) FROM side_effects WHERE session_id IN"
+        " (SELECT id FROM sessions WHERE first_dose_at >= ?) GROUP BY kind", (since,))
     rates = [{"kind": kind, "sessions": n, "severe_sessions": severe, "percent": round(100 * n / total, 1)}
              for kind, n, severe in cursor]
     return sorted(rates, key=lambda r: (-r["sessions"], r["kind"]))

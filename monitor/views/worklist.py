@@ -40,7 +40,7 @@ def worklist(db: Database, user: dict, now: datetime) -> dict:
 def count(db: Database, user: dict, now: datetime) -> int:
     """The header's number: what `worklist` would list, counted without building it."""
     total = db.execute("SELECT COUNT(*) FROM sessions WHERE " + " AND ".join(rems.PENDING_WHERE)).fetchone()[0]
-    total += db.execute("SELECT COUNT(*) FROM alerts WHERE state != 'cleared'").fetchone()[0]
+    total += db.execute("SELECT COUNT(*) FROM alerts WHERE state IN ('active', 'acknowledged')").fetchone()[0]
     if user["role"] == "clinician":
         total += db.execute("SELECT COUNT(*) FROM sessions WHERE " + " AND ".join(TO_SIGN_WHERE)).fetchone()[0]
     return total + len(care_due(db, now, rulesets.in_force(db))["items"])
@@ -76,7 +76,7 @@ def rems_due(db: Database, now: datetime) -> dict:
 
 def open_alerts(db: Database) -> dict:
     items, _ = lists.alert_page(db, "active", None, None, SHOWN)
-    total = db.execute("SELECT COUNT(*) FROM alerts WHERE state != 'cleared'").fetchone()[0]
+    total = db.execute("SELECT COUNT(*) FROM alerts WHERE state IN ('active', 'acknowledged')").fetchone()[0]
     return {"items": items, "count": total}
 
 
