@@ -1,4 +1,4 @@
-"""Start a real server process (gunicorn, threads) on a free port, for the benchmarks."""
+"""Start a real server process (gunicorn) on a free port, for the benchmarks."""
 from __future__ import annotations
 
 import http.client
@@ -39,11 +39,13 @@ def output_to(log: Path | None) -> dict:
     return {"stdout": open(log, "ab"), "stderr": subprocess.STDOUT} if log else {}
 
 
-def start_monitor(db: Path, port: int, threads: int = 64, log: Path | None = None) -> subprocess.Popen:
-    """`monitor serve` (gunicorn, one process, threads) on `port`."""
-    env = os.environ | {"MONITOR_DB": str(db), "MONITOR_PORT": str(port),
-                        "MONITOR_ALLOWED_ORIGINS": f"http://127.0.0.1:{port}"}
-    process = subprocess.Popen([str(BIN / "monitor"), "serve", "--threads", str(threads)], env=env, cwd=ROOT,
+def start_monitor(db: Path, port: int, workers: int = 1, log: Path | None = None,
+                  extra_env: dict | None = None) -> subprocess.Popen:
+    """`monitor serve` (gunicorn, gevent workers) on `port`."""
+    env = os.environ | {"MONITOR_DB": str(db), "MONITOR_PORT": str(port), "MONITOR_WORKERS": str(workers),
+                        "MONITOR_ALLOWED_ORIGINS": f"http://127.0.0.1:{port}",
+                        "MONITOR_SOCKETS_PER_ADDRESS": "10000"} | (extra_env or {})
+    process = subprocess.Popen([str(BIN / "monitor"), "serve"], env=env, cwd=ROOT, start_new_session=True,
                                **output_to(log))
     wait_for(f"http://127.0.0.1:{port}/healthz")
     return process

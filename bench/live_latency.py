@@ -160,7 +160,7 @@ def run(n_dashboards: int, rate: float, seconds: float) -> tuple[dict, dict]:
         db = Path(tmp) / "bench.db"
         token = bench_user(db)
         port, bare_port = free_port(), free_port()
-        server = start_monitor(db, port, threads, Path(tmp) / "monitor.log")
+        server = start_monitor(db, port, log=Path(tmp) / "monitor.log")
         bare = start_bare(bare_port, Path(tmp) / "bare.db", threads, Path(tmp) / "bare.log")
         try:
             headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}

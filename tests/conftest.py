@@ -12,7 +12,7 @@ from monitor.config import Config
 from monitor.record import patients, sessions, users
 from monitor.store.db import SYSTEM
 from monitor.web.app import create_app
-from tests.helpers import PASSWORDS, ZONE, ApiClient, FakeClock, open_store, server_on
+from tests.helpers import PASSWORDS, ZONE, ApiClient, FakeClock, RedisServer, open_store, server_on
 
 
 def pytest_collection_modifyitems(items):
@@ -127,3 +127,28 @@ def clinic(db_path):
     store.close()
     env = os.environ | {"MONITOR_DB": str(db_path), "MONITOR_TIMEZONE": "Europe/London"}
     return env, session["id"]
+
+
+def started_redis(directory) -> RedisServer:
+    """A real redis-server of its own; missing, it skips the test, or fails it under CI=true."""
+    if RedisServer.binary() is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("redis-server is missing (.ci/run installs it with apt-get)")
+        pytest.skip("redis-server is not installed")
+    server = RedisServer(directory)
+    server.start()
+    return server
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    server = started_redis(tmp_path)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def module_redis(tmp_path_factory):
+    server = started_redis(tmp_path_factory.mktemp("redis"))
+    yield server
+    server.stop()

@@ -7,6 +7,7 @@ so the suite runs on several pytest-xdist workers at once.
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import re
 import resource
@@ -15,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
@@ -112,12 +114,12 @@ def free_port() -> int:
 class LiveServer:
     """Starts, stops (gently or with SIGKILL) and restarts the production server on one database."""
 
-    def __init__(self, directory: Path, extra_env: dict | None = None):
+    def __init__(self, directory: Path, extra_env: dict | None = None, name: str = "server"):
         self.directory = directory
         self.db = directory / "sessions.db"
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log = directory / "server.log"
+        self.log = directory / f"{name}.log"
         self.env = os.environ | {
             "MONITOR_DB": str(self.db), "MONITOR_PORT": str(self.port), "MONITOR_HOST": "127.0.0.1",
             "MONITOR_ALLOWED_ORIGINS": self.url, "MONITOR_TIMEZONE": "Europe/London",
@@ -176,6 +178,160 @@ def server_on(template: tuple[Path, dict], directory: Path, extra_env: dict | No
     server = LiveServer(directory, extra_env)
     server.tokens = dict(template[1])
     return server
+
+
+def servers_on(template: tuple[Path, dict], directory: Path, count: int, queue_url: str,
+               extra_env: dict | None = None) -> list[LiveServer]:
+    """`count` servers (not started), each its own process on its own port, on one copy of the template
+    database and one message queue: one clinic, as CONTRACT.md §1 "Several processes, one clinic" says."""
+    shutil.copyfile(template[0], directory / "sessions.db")
+    servers = [LiveServer(directory, {"MONITOR_MESSAGE_QUEUE": queue_url} | (extra_env or {}), name=f"server-{i}")
+               for i in range(count)]
+    origins = ",".join(s.url for s in servers)
+    for server in servers:
+        server.env["MONITOR_ALLOWED_ORIGINS"] = origins
+        server.tokens = dict(template[1])
+    return servers
+
+
+def start_all(servers: list[LiveServer]) -> None:
+    """Start several servers at once (each takes a second or two to import and fork)."""
+    threads = [threading.Thread(target=server.start) for server in servers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(server.process and server.process.poll() is None for server in servers), "a server did not start"
+
+
+def events_after(server: LiveServer, since: int) -> list[dict]:
+    """The whole event log after `since`, page by page, as `GET /api/events` gives it."""
+    found, cursor = [], since
+    while batch := call(server, "GET", f"/api/events?since={cursor}&limit=1000")["events"]:
+        found += batch
+        cursor = batch[-1]["seq"]
+    return found
+
+
+def assert_every_event_once_in_order(dashboards: list, server: LiveServer, seconds: float = 10) -> list[dict]:
+    """Every dashboard receives every logged event after its first subscribe, once and in seq order."""
+    logged = events_after(server, min(d.since for d in dashboards))
+    for dashboard in dashboards:
+        expected = [e["seq"] for e in logged if e["seq"] > dashboard.since]
+        wait_until(lambda d=dashboard, n=len(expected): len(d.seqs()) >= n, seconds=seconds)
+        assert dashboard.seqs() == expected
+    return logged
+
+
+class RedisServer:
+    """A real redis-server on a free loopback port with its own temporary directory; stop() and start()
+    again on the same port (a Redis outage). Under CI=true a missing redis-server fails the test run."""
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen | None = None
+
+    @staticmethod
+    def binary() -> str | None:
+        return shutil.which("redis-server") or next((p for p in ("/usr/bin/redis-server",) if Path(p).exists()), None)
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [self.binary(), "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.directory),
+             "--save", "", "--appendonly", "no", "--protected-mode", "yes"],
+            stdout=open(self.directory / "redis.log", "ab"), stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            time.sleep(0.02)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+        self.process = None
+
+
+class Dashboard:
+    """A dashboard subscribed to the whole clinic on /live, read frame by frame in wire order (a bare
+    websocket speaking just enough Socket.IO; python-socketio's client handles each message on a thread of
+    its own, so its arrival order is not the wire's). It can carry on on another server from the last seq
+    it has, as the browser does after a drop."""
+
+    def __init__(self, server: LiveServer, role: str = "clinician"):
+        self.token = server.tokens[role]
+        self.events: list[dict] = []
+        self.statuses: list[dict] = []
+        self.lock = threading.Lock()
+        self.closed = threading.Event()
+        self.ws = None
+        self.ack = self.join(server)
+
+    def last_seq(self) -> int:
+        with self.lock:
+            return self.events[-1]["seq"] if self.events else self.since
+
+    def join(self, server: LiveServer, since: int | None = None) -> dict:
+        """Connect to `server` and subscribe (from `since`, or from now); returns the ack."""
+        import websocket
+
+        self.server, self.since = server, since if since is not None else 0
+        self.closed.clear()
+        self.acked = threading.Event()
+        self.ws = websocket.create_connection(f"ws://127.0.0.1:{server.port}/socket.io/?EIO=4&transport=websocket",
+                                              timeout=10, suppress_origin=True)
+        assert self.ws.recv().startswith("0{")
+        self.ws.send("40/live," + json.dumps({"token": self.token}))
+        assert self.ws.recv().startswith("40/live,"), "the server refused the dashboard"
+        threading.Thread(target=self.read, args=(self.ws,), daemon=True).start()
+        body = {"dashboard": True} | ({"since": since} if since is not None else {})
+        self.ws.send("42/live,1" + json.dumps(["subscribe", body]))
+        assert self.acked.wait(10), "no subscribe ack"
+        if since is None:
+            self.since = self.ack["last_seq"]
+        return self.ack
+
+    def read(self, ws) -> None:
+        """Keep every frame of `ws`, in order, until it closes; answer the server's pings."""
+        try:
+            while True:
+                message = ws.recv()
+                if message == "2":
+                    ws.send("3")
+                elif message.startswith("43/live,1"):
+                    self.ack = json.loads(message[len("43/live,1"):])[0]
+                    self.acked.set()
+                elif message.startswith("42/live,"):
+                    name, body = json.loads(message[len("42/live,"):])[:2]
+                    with self.lock:
+                        (self.events if name == "event" else self.statuses).append(body)
+                elif message.startswith("41/live") or message == "":
+                    break
+        except Exception:  # the server went away, or this side closed the socket
+            pass
+        if ws is self.ws:
+            self.closed.set()
+
+    def move_to(self, server: LiveServer) -> dict:
+        """After its server died: connect to another and subscribe from the last seq received."""
+        self.close()
+        first = self.since
+        ack = self.join(server, since=self.last_seq())
+        self.since = first  # the events expected are still those after the first subscribe
+        return ack
+
+    def seqs(self) -> list[int]:
+        with self.lock:
+            return [e["seq"] for e in self.events]
+
+    def close(self) -> None:
+        if self.ws is not None:
+            self.ws.close()
 
 
 def call(server: LiveServer, method: str, path: str, body=None, role: str = "nurse", expect: int | None = None):
