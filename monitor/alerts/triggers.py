@@ -70,6 +70,9 @@ TRIGGERS: dict[str, Evaluation | None] = {
     "alert.acknowledged": None,
     "alert.silenced": None,
     "alert.cleared": None,
+    "chairs.chosen": None,
+    "handover.given": None,
+    "handover.accepted": None,
 }
 
 

@@ -12,7 +12,7 @@ TYPES = (
     "session.created", "session.transitioned", "vitals.recorded", "vitals.amended", "vitals.voided",
     "vitals.batch", "side_effect.recorded", "side_effect.resolved", "assessment.recorded",
     "note.recorded", "session.signed", "alert.raised", "alert.acknowledged", "alert.silenced",
-    "alert.cleared", "rems.submitted", "rems.answered",
+    "alert.cleared", "rems.submitted", "rems.answered", "chairs.chosen", "handover.given", "handover.accepted",
 )
 BATCH_SIZE = 500
 

@@ -374,6 +374,31 @@ CREATE TABLE IF NOT EXISTS rems_answers (
 CREATE INDEX IF NOT EXISTS rems_answers_session ON rems_answers(session_id, id);
 """ + insert_only_triggers("rems_answers")
 
+# A nurse's shift: the chairs she has taken (kept for her login), and the handover sheets handed from
+# one nurse to another. A handover is insert-only; its acceptance is its own row.
+SHIFTS = """
+CREATE TABLE IF NOT EXISTS chosen_chairs (
+    user_id INTEGER PRIMARY KEY REFERENCES users(id),
+    chairs TEXT NOT NULL,
+    chosen_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS handovers (
+    id INTEGER PRIMARY KEY,
+    from_user INTEGER NOT NULL REFERENCES users(id),
+    to_user INTEGER NOT NULL REFERENCES users(id),
+    chairs TEXT NOT NULL,
+    since TEXT NOT NULL,
+    note TEXT,
+    handed_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS handovers_to ON handovers(to_user, id);
+CREATE TABLE IF NOT EXISTS handover_acceptances (
+    id INTEGER PRIMARY KEY,
+    handover_id INTEGER NOT NULL UNIQUE REFERENCES handovers(id),
+    accepted_at TEXT NOT NULL
+);
+""" + insert_only_triggers("handovers") + insert_only_triggers("handover_acceptances")
+
 MIGRATIONS: list[str] = [
     CORE + "".join(insert_only_triggers(t) for t in INSERT_ONLY),
     ALERTS,
@@ -385,6 +410,7 @@ MIGRATIONS: list[str] = [
     IDEMPOTENCY_KEYS,
     HEALTH,
     REMS_ANSWERS,
+    SHIFTS,
 ]
 
 

@@ -11,7 +11,7 @@ import json
 from sqlite_utils import Database
 
 from ..alerts import engine as alerts
-from ..record import patients, sessions, side_effects
+from ..record import patients, sessions, shifts, side_effects
 from ..store import events
 
 TRENDS_KEPT = 200  # the latest current records per tile: enough for the trend and every latest value
@@ -51,7 +51,8 @@ def picture(db: Database, user: dict) -> dict:
     if user["role"] == "nurse":
         for (session_id,) in db.execute(MINE, {"user": user["id"]}):
             tiles[session_id]["mine"] = True
-    return {"last_seq": last_seq, "user": {"username": user["username"], "role": user["role"]},
+    return {"last_seq": last_seq, "user": {"username": user["username"], "role": user["role"],
+                                           "chairs": shifts.chairs_of(db, user["id"])},
             "tiles": list(tiles.values())}
 
 

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlite_utils import Database
 
 from ..alerts import engine as alerts
-from ..record import assessments, notes, patients, sessions, side_effects, vitals
+from ..record import assessments, notes, patients, sessions, shifts, side_effects, vitals
 from ..rules import instruments, outcomes, rulesets
 from ..rules.alert_rules import SCHEDULE_OF_STATE
 from ..store import events
@@ -35,7 +35,8 @@ def handover(db: Database, now: datetime, since: datetime) -> dict:
     ids = on_the_sheet(db, iso(since))
     blocks = [block(db, session_id, now, iso(since), rules) for session_id in ids]
     return {"since": iso(since), "now": iso(now), "last_seq": last_seq,
-            "blocks": sorted(blocks, key=lambda b: (b["ended_at"] is not None, chair_order(b["chair"]), b["id"]))}
+            "blocks": sorted(blocks, key=lambda b: (b["ended_at"] is not None, shifts.chair_order(b["chair"]),
+                                                    b["id"]))}
 
 
 def on_the_sheet(db: Database, since: str) -> list[int]:
@@ -45,10 +46,6 @@ def on_the_sheet(db: Database, since: str) -> list[int]:
         f"SELECT id FROM sessions WHERE state NOT IN ({marks}) UNION SELECT session_id FROM transitions"
         f" WHERE to_state IN ({marks}) AND at >= ? ORDER BY 1", sessions.FINAL + sessions.FINAL + (since,))
     return [r[0] for r in rows]
-
-
-def chair_order(chair: str) -> tuple:
-    return (0, int(chair), "") if chair.isdigit() else (1, 0, chair)
 
 
 def block(db: Database, session_id: int, now: datetime, since: str, rules: dict) -> dict:

@@ -7,7 +7,7 @@ from functools import wraps
 from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request, url_for
 
 from ..errors import ApiError, BadRequest, NotFound
-from ..record import side_effects, users
+from ..record import shifts, side_effects, users
 from ..rules import instruments, rulesets
 from ..store import events
 from ..timeutil import iso, parse, parse_stored
@@ -267,8 +267,12 @@ def rems_list():
 @roles_required(*RECORDERS)
 def handover_sheet():
     """Every chair on one page; the page re-reads its blocks (`/handover/blocks`) on every live event."""
-    sheet = shift_handover()
-    return render_template("handover.html", sheet=sheet)
+    sheet, db = shift_handover(), store().db
+    chairs = sorted({b["chair"] for b in sheet["blocks"] if not b["ended_at"]}, key=shifts.chair_order)
+    nurses = [u["username"] for u in users.list_all(db)
+              if u["role"] in RECORDERS and not u["disabled"] and u["id"] != g.user["id"]]
+    return render_template("handover.html", sheet=sheet, chairs=chairs, nurses=nurses,
+                           my_chairs=shifts.chairs_of(db, g.user["id"]), handovers=shifts.for_user(db, g.user["id"]))
 
 
 @blueprint.route("/handover/blocks")
@@ -287,7 +291,7 @@ def shift_handover() -> dict:
     except ValueError:
         raise BadRequest("since is not an ISO 8601 time", {"since": "is not an ISO 8601 time"}) from None
     sheet = handover.handover(store().db, now, since)
-    audited_read("handover", None)
+    audited_read("handover_sheet", None)
     return sheet
 
 

@@ -77,6 +77,11 @@ const APPLY = {
 };
 
 function apply(event) {
+  if (event.type === 'chairs.chosen' && event.data.username === me.username) { // chosen on another screen, or a handover accepted
+    myChairs = new Set(event.data.chairs);
+    for (const id of models.keys()) dirty.add(id);
+    return;
+  }
   const model = models.get(event.session_id);
   if (event.type === 'session.created' || (!model && event.type === 'session.transitioned')) {
     refreshPicture();
@@ -243,6 +248,8 @@ function renderTile(id) {
   tile.dataset.priority = top ? top.priority : 'none';
   tile.dataset.sounding = top && sounding(top) ? 'true' : 'false';
   tile.querySelector('.chair').textContent = `Chair ${model.session.chair}`;
+  tile.dataset.chair = model.session.chair;
+  tile.hidden = !shown(model);
   tile.querySelector('.who').textContent = `${model.patient.initials} · ${model.patient.mrn_tail}`;
   const state = tile.querySelector('.state');
   state.textContent = WORDS.states[model.session.state] || model.session.state;
@@ -364,6 +371,7 @@ function render() {
   dirty.clear();
   placeTiles();
   document.getElementById('no-sessions').hidden = models.size > 0;
+  showChairs();
   alarm.update(highestSounding());
 }
 
@@ -513,6 +521,55 @@ function showMute() {
   const remaining = `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
   muteButton.textContent = left > 0 ? `Unmute (muted ${remaining})` : `Mute ${MUTE_MINUTES} min`;
 }
+
+// ---- a nurse's chairs: "My chairs", then a chair, narrows the dashboard to hers (kept for her login) --------
+
+let myChairs = new Set(me.chairs || []);
+const chairsButton = document.getElementById('my-chairs');
+const picker = document.getElementById('chair-picker');
+const narrowedLine = document.getElementById('narrowed');
+
+function shown(model) {
+  return myChairs.size === 0 || myChairs.has(String(model.session.chair));
+}
+
+function activeChairs() {
+  const chairs = new Set([...models.values()].map((m) => String(m.session.chair)));
+  for (const chair of myChairs) chairs.add(chair);
+  return [...chairs].sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
+}
+
+function showChairs() {
+  const hidden = [...models.values()].filter((m) => !shown(m)).length;
+  narrowedLine.hidden = myChairs.size === 0;
+  narrowedLine.querySelector('span').textContent = `Your chairs: ${[...myChairs].join(', ')}${hidden ? ` (${hidden} other chair${hidden === 1 ? '' : 's'} not shown)` : ''}`;
+  if (picker.hidden) return;
+  picker.querySelector('.choices').replaceChildren(...activeChairs().map((chair) => element('button', {
+    type: 'button', 'data-chair': chair, 'aria-pressed': String(myChairs.has(chair)), text: `Chair ${chair}`,
+  })));
+}
+
+async function saveChairs(chairs) {
+  const answer = await send('PUT', '/api/me/chairs', { chairs: [...chairs] });
+  if (!answer.ok) { narrowedLine.hidden = false; narrowedLine.querySelector('span').textContent = answer.error.message; return; }
+  myChairs = new Set(answer.data.chairs);
+  for (const id of models.keys()) dirty.add(id);
+  scheduleRender();
+}
+
+chairsButton.addEventListener('click', () => {
+  picker.hidden = !picker.hidden;
+  chairsButton.setAttribute('aria-expanded', String(!picker.hidden));
+  showChairs();
+});
+picker.addEventListener('click', (event) => {
+  const button = event.target.closest('button[data-chair]');
+  if (!button) return;
+  const chairs = new Set(myChairs);
+  if (chairs.has(button.dataset.chair)) chairs.delete(button.dataset.chair); else chairs.add(button.dataset.chair);
+  saveChairs(chairs);
+});
+document.getElementById('every-chair').addEventListener('click', () => saveChairs([]));
 
 // ---- theme and wall mode ----------------------------------------------------------------------------------
 

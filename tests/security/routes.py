@@ -27,6 +27,7 @@ def seeded_ids(store, seeded: dict) -> dict:
         "vitals_id": seeded["vitals"]["id"], "side_effect_id": seeded["side_effect"]["id"],
         "alert_id": first("SELECT MIN(id) FROM alerts WHERE id IS NOT NULL"),
         "user_id": first("SELECT id FROM users WHERE username = 'nurse'"),
+        "handover_id": first("SELECT MIN(id) FROM handovers"),
         "filename": "css/app.css",
     }
 

@@ -2,8 +2,22 @@
 `common.api`, which also writes the OpenAPI document from them."""
 from __future__ import annotations
 
-from . import alerts, entries, exports, history, imports, patients, rems, reports, sessions, users, vitals, worklist
+from . import (
+               alerts,
+               entries,
+               exports,
+               history,
+               imports,
+               patients,
+               rems,
+               reports,
+               sessions,
+               shifts,
+               users,
+               vitals,
+               worklist,
+)
 from .common import api, blueprint
 
 __all__ = ["alerts", "api", "blueprint", "entries", "exports", "history", "imports", "patients", "rems",
-           "reports", "sessions", "users", "vitals", "worklist"]
+           "reports", "sessions", "shifts", "users", "vitals", "worklist"]
