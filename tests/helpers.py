@@ -504,9 +504,11 @@ class PageWatch:
 
 
 @contextmanager
-def watched_page(browser, server: LiveServer, width: int = 1280, height: int = 900, timeout_ms: int | None = 10_000):
-    """A fresh browser context on the server; fails on console errors and on requests leaving the app."""
-    context = browser.new_context(base_url=server.url, viewport={"width": width, "height": height})
+def watched_page(browser, server: LiveServer, width: int = 1280, height: int = 900, timeout_ms: int | None = 10_000,
+                 touch: bool = False):
+    """A fresh browser context on the server; fails on console errors and on requests leaving the app.
+    `touch`: a touch screen (a tablet), so the test can tap."""
+    context = browser.new_context(base_url=server.url, viewport={"width": width, "height": height}, has_touch=touch)
     page = context.new_page()
     watch = PageWatch(server.url)
     watch.attach(context, page)

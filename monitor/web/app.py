@@ -16,7 +16,7 @@ from ..alerts import triggers
 from ..errors import ApiError
 from ..record import users
 from ..store.db import Store, unavailable
-from . import api, auth, live, pages, security
+from . import api, auth, live, pages, security, tablet
 from .api.common import RequestJson
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,9 +51,11 @@ def create_app(config: config_module.Config | None = None, store: Store | None =
     security.init_app(app, config)
     auth.csrf.init_app(app)
     app.before_request(auth.load_user)
+    app.before_request(tablet.guard)  # after load_user: the self-report mode holds the nurse's login
     app.register_blueprint(auth.blueprint)
     app.register_blueprint(api.blueprint)
     app.register_blueprint(pages.blueprint)
+    app.register_blueprint(tablet.blueprint)
     live.init_app(app, store)
     register_errors(app)
     auth.init_login_limits(app, config)

@@ -86,6 +86,8 @@ PAGES = {
     ("GET", "/sessions/<int:session_id>/import"): RECORDERS,
     ("GET", "/sessions/<int:session_id>/rems"): EVERYONE,
     ("GET", "/rems"): EVERYONE,
+    ("GET", "/sessions/<int:session_id>/self-report"): RECORDERS,
+    ("POST", "/self-report/leave"): FORM,  # the tablet mode's end: proven in web/test_tablet_guard.py
     ("GET", "/sessions"): EVERYONE,
     ("GET", "/worklist"): EVERYONE,
     ("GET", "/worklist/panel"): EVERYONE,
