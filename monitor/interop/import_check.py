@@ -14,8 +14,9 @@ from datetime import datetime, timedelta
 from hashlib import blake2b
 
 from ..errors import ApiError, NeedsConfirmation, ValidationFailed
+from ..record.entries import Session
 from ..rules import validation
-from ..timeutil import CLOCK_SKEW, iso
+from ..timeutil import CLOCK_SKEW, EARLIEST, iso
 from .formats import ParsedFile
 
 SOURCES = {"csv": "import:csv", "hl7": "import:hl7", "fhir": "import:fhir"}
@@ -70,32 +71,54 @@ class Plan:
     shift: timedelta | None = None
 
 
-def check(parsed: ParsedFile, *, now: datetime, options: Options, progress: Progress = no_progress) -> Plan:
-    """Align, refuse future times and put every reading through the three tiers of manual entry
-    (`validation.check_vitals`). The plan's rejections: the parser's first, then the tiers', then one
-    for every reading in the future."""
+def check(parsed: ParsedFile, *, now: datetime, session: Session, options: Options,
+          progress: Progress = no_progress) -> Plan:
+    """Align, refuse times the session cannot hold and put every other reading through the three tiers
+    of manual entry (`validation.check_vitals`). The plan's rejections: the parser's first, then the
+    tiers', then one for each kind of time refused (in the future, before the patient's birth or 1900,
+    after the discharge)."""
     if parsed.relative_times and options.align_start is None:
         raise ValidationFailed("The file gives only elapsed times: set align_start to the time of its first "
                                "reading", {"align_start": "is required: the file gives only elapsed times"})
     plan, readings = Plan(parsed, SOURCES[parsed.format], rejected=list(parsed.rejected)), parsed.readings
     if options.align_start is not None and readings:
         plan.shift = options.align_start - readings[0].taken_at
-    latest, future = now + CLOCK_SKEW, []
+    latest, refused = now + CLOCK_SKEW, {kind: [] for kind in REFUSED_TIMES}
     for index, reading in enumerate(readings):
         if index % PROGRESS_EVERY == 0:
             progress("checking", index, len(readings))
-        taken_at = reading.taken_at + plan.shift if plan.shift else reading.taken_at
-        if taken_at.microsecond % 1000:
-            taken_at = to_millisecond(taken_at)
-        if taken_at > latest:
-            future.append((reading, taken_at))
+        taken_at = moved(reading.taken_at, plan.shift)
+        if taken_at is None:  # aligning took it past year 9999 or before year 1
+            refused["future" if plan.shift > timedelta(0) else "early"].append((reading, reading.taken_at))
+        elif taken_at > latest:
+            refused["future"].append((reading, taken_at))
+        elif taken_at < session.earliest:
+            refused["early"].append((reading, taken_at))
+        elif session.discharged_at is not None and taken_at >= session.discharged_at:
+            refused["discharged"].append((reading, taken_at))
         elif (item := check_one(plan, reading, taken_at)) is not None:
             plan.checked.append(item)
     progress("checking", len(readings), len(readings))
-    if future:
-        plan.rejected.append(future_times(future, plan.shift is not None))
-        plan.refused_readings.extend((r.where, t, r.values, "in the future") for r, t in future[:PREVIEW_ROWS])
+    for kind, found in refused.items():
+        if found:
+            plan.rejected.append(refused_times(kind, found, plan.shift is not None, session))
+            plan.refused_readings.extend((r.where, t, r.values, REFUSED_TIMES[kind]) for r, t in found[:PREVIEW_ROWS])
     return plan
+
+
+REFUSED_TIMES = {"future": "in the future", "early": "before the patient's birth date or 1900",
+                 "discharged": "after the discharge"}
+
+
+def moved(moment: datetime, shift: timedelta | None) -> datetime | None:
+    """A reading's time, aligned and to the millisecond as it is stored; None when aligning takes it
+    outside what a date can hold (before year 1 or after 9999)."""
+    if shift:
+        try:
+            moment = moment + shift
+        except OverflowError:
+            return None
+    return to_millisecond(moment) if moment.microsecond % 1000 else moment
 
 
 def check_one(plan: Plan, reading, taken_at: datetime) -> Checked | None:
@@ -159,11 +182,18 @@ def import_key(source: str, reading) -> str:
 DOUBLES = [struct.Struct(f"{count}d").pack for count in range(len(MEASURES) + 2)]  # by how many values
 
 
-def future_times(future: list, aligned: bool) -> dict:
-    """One rejection for every reading in the future, saying what to do about it."""
-    first_where, first_time = future[0][0].where, future[0][1]
-    count = f"{len(future)} readings" if len(future) > 1 else "1 reading"
-    if aligned:
+def refused_times(kind: str, found: list, aligned: bool, session: Session) -> dict:
+    """One rejection for all the readings whose time the session cannot hold, saying what to do about it."""
+    first_where, first_time = found[0][0].where, found[0][1]
+    count = f"{len(found)} readings" if len(found) > 1 else "1 reading"
+    if kind == "discharged":
+        message = (f"{count} from {iso(first_time)} on are after the patient's discharge at "
+                   f"{iso(session.discharged_at)}: only what happened before it can be added")
+    elif kind == "early":
+        before = "1900" if session.earliest == EARLIEST else f"the patient's birth ({iso(session.earliest)})"
+        message = (f"{count} from {iso(first_time)} on are before {before}: check the file's dates"
+                   + (" or choose another align_start" if aligned else ""))
+    elif aligned:
         message = (f"{count} from {iso(first_time)} on would be in the future after aligning the first reading "
                    "to align_start: choose an earlier align_start")
     else:

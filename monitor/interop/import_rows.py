@@ -12,10 +12,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from ..record import vitals
+from ..record.entries import Session
 from ..rules import news2
 from ..store import events
 from ..store.db import Transaction
-from ..timeutil import is_late, iso
+from ..timeutil import iso
 from .import_check import Checked, Progress
 
 NEWS2_INPUTS = vitals.NEWS2_INPUTS
@@ -28,15 +29,16 @@ def existing_keys(db, session_id: int) -> set[str]:
     return {row[0] for row in cursor}
 
 
-def store(tx: Transaction, session_id: int, source: str, new: list[Checked], progress: Progress) -> tuple[int, int]:
+def store(tx: Transaction, session: Session, source: str, new: list[Checked], progress: Progress) -> tuple[int, int]:
     """Insert the readings (new to the session, in time order) with one `vitals.batch` event per 500;
     returns the first and last id stored."""
+    session_id = session.id
     inputs = News2Inputs(tx, session_id, new[0].taken_at if new else tx.now)
     first_id = last_id = next_id(tx)
     for offset in range(0, len(new), events.BATCH_SIZE):
         batch, seq, first = new[offset:offset + events.BATCH_SIZE], events.next_seq(tx.db), next_id(tx)
         rows = [vitals.new_row(tx, session_id, item.taken_at, item.values, inputs.score(item.taken_at, item.values),
-                               note=item.note, late=is_late(item.taken_at, tx.now), source=source, seq=seq,
+                               note=item.note, late=session.late(item.taken_at, tx.now), source=source, seq=seq,
                                import_key=item.key) for item in batch]
         tx.db.conn.executemany(INSERT, rows)
         last_id = first + len(rows) - 1

@@ -14,7 +14,7 @@ import hashlib
 from datetime import datetime, tzinfo
 
 from ..errors import ApiError, BadRequest, ValidationFailed
-from ..record import sessions
+from ..record import entries
 from ..store.db import Store
 from ..timeutil import CLOCK_SKEW
 from ..timeutil import parse as parse_time
@@ -22,6 +22,7 @@ from . import import_rows
 from .formats import FORMATS, parse
 from .import_check import (
     Options,
+    Plan,
     Progress,
     check,
     describe_refusal,
@@ -52,28 +53,36 @@ class ImportRefused(ApiError):
 def run(store: Store, session_id: int, data: bytes, *, actor, zone: tzinfo, options: Options = Options(),
         progress: Progress = no_progress) -> dict:
     """Import one file into a session and return the report; a dry run stores nothing."""
-    sessions.check_writable(store.db, session_id)
+    session = entries.session_for(store.db, session_id, zone)
     progress("reading", 0, len(data))
     parsed = parse(data, format=options.format, tz=zone)
     progress("reading", len(data), len(data))
-    plan = check(parsed, now=store.now(), options=options, progress=progress)
+    plan = check(parsed, now=store.now(), session=session, options=options, progress=progress)
     if options.dry_run:
         known = existing_keys(store.db, session_id)
         return report(plan, new_checked(plan, known), options) | {
             "preview": preview(plan, known), "refused": describe_refusal(refusal(plan, options))}
-    cause = refusal(plan, options)
-    if cause is not None:  # checked whole first: a refused file never takes the database's write lock
-        known = existing_keys(store.db, session_id)
-        raise ImportRefused(cause, report(plan, new_checked(plan, known), options, stored=False))
+    refuse_if_refused(store.db, session_id, plan, options)  # before the write lock: a refused file never takes it
     with store.write(actor) as tx:
-        sessions.check_writable(tx.db, session_id)
+        now_session = entries.session_for(tx.db, session_id, zone)
+        if now_session != session:  # discharged while the file was being checked
+            plan = check(parsed, now=tx.now, session=now_session, options=options)
+            refuse_if_refused(tx.db, session_id, plan, options)
         new = new_checked(plan, existing_keys(tx.db, session_id))
         answer = report(plan, new, options)
         if new:
-            first_id, last_id = import_rows.store(tx, session_id, plan.source, new, progress)
+            first_id, last_id = import_rows.store(tx, now_session, plan.source, new, progress)
             tx.audit("vitals.import", "session", session_id, session_id=session_id,
                      after=audit_summary(answer, first_id, last_id, data))
     return answer
+
+
+def refuse_if_refused(db, session_id: int, plan: Plan, options: Options) -> None:
+    """Raise ImportRefused, with the report, when the plan refuses the import."""
+    cause = refusal(plan, options)
+    if cause is not None:
+        raise ImportRefused(cause, report(plan, new_checked(plan, existing_keys(db, session_id)), options,
+                                          stored=False))
 
 
 def audit_summary(answer: dict, first_id: int, last_id: int, data: bytes) -> dict:

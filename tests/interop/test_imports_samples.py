@@ -30,7 +30,10 @@ def upload(api, session_id: int, data: bytes, name: str = "upload", role: str = 
 
 
 def import_sample(api, name: str, **fields):
-    session = api.session()
+    """Import a sample into a new session of a patient born before any of the samples' readings (the oldest
+    is from 1976: Synthea's patients were born in 1940)."""
+    patient = api.patient(mrn=f"MRN-{next(api.numbers)}", birth_date="1940-01-01")
+    session = api.session(patient["id"])
     response = upload(api, session["id"], (DATA / name).read_bytes(), Path(name).name, **fields)
     return session["id"], response
 

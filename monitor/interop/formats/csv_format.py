@@ -19,7 +19,7 @@ from datetime import datetime, timedelta, tzinfo
 
 from ...errors import ValidationFailed
 from ..codes import ARTERIAL_BP, FIO2, MEAN_BP, UnitError, converter
-from .model import FORMULA_STARTS, UTC, Collector, ParsedFile, Reading, number_text
+from .model import FORMULA_STARTS, UTC, Collector, OutOfRange, ParsedFile, Reading, number_text, to_utc
 
 ORIGIN = datetime(1970, 1, 1, tzinfo=UTC)  # where elapsed seconds count from, until aligned
 DELIMITERS = ",;\t"
@@ -190,12 +190,15 @@ class Clock:
         if moment.tzinfo is UTC:  # 2026-11-23T10:04:15Z, as monitors export
             return moment, False
         if moment.tzinfo is not None:
-            return moment.astimezone(UTC), False
+            return to_utc(moment, self.zone, text), False
         hour = text[:13]
         offset = self._offsets.get(hour)
         if offset is None:
             offset = self._offsets[hour] = self.zone.utcoffset(moment)
-        return (moment - offset).replace(tzinfo=UTC), len(text) <= 10
+        try:
+            return (moment - offset).replace(tzinfo=UTC), len(text) <= 10
+        except OverflowError:
+            raise OutOfRange(text) from None
 
     def _parse(self, text: str) -> datetime:
         if not self.day_first:
@@ -431,20 +434,22 @@ def clock_time(text: str, clock: Clock, where: str, out: Collector) -> tuple | N
         return None
     try:
         return clock.read(text)
+    except OutOfRange as error:
+        out.reject(where, "taken_at", str(error))
     except ValueError:
         out.reject(where, "taken_at", f"'{text}' is not a date and time (ISO 8601 or DD-MM-YYYY HH:MM:SS)")
-        return None
+    return None
 
 
 def elapsed_time(text: str, where: str, out: Collector) -> tuple | None:
     """Elapsed seconds as a time counted from ORIGIN; the caller aligns it."""
     try:
-        seconds = timedelta(seconds=float(text))
+        moment = ORIGIN + timedelta(seconds=float(text))
     except (ValueError, OverflowError):
-        out.reject(where, "taken_at", f"'{text}' is not a number of seconds")
+        out.reject(where, "taken_at", f"'{text}' is not a number of seconds (up to year 9999)")
         return None
     out.relative_times = True
-    return ORIGIN + seconds, False
+    return moment, False
 
 
 def odd_number(text: str, field: str, where: str, out: Collector) -> float | None:

@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterator
 from datetime import date, datetime, time, tzinfo
 
+import orjson
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.observation import Observation
 from lxml import etree
@@ -30,7 +31,7 @@ from ..codes import (
     UnitError,
     convert,
 )
-from .model import Collector, ParsedFile, parse_xml, to_utc
+from .model import Collector, OutOfRange, ParsedFile, parse_xml, to_utc
 
 FHIR_NAMESPACE = "http://hl7.org/fhir"
 NOT_MEASURED = {"entered-in-error", "cancelled"}
@@ -49,8 +50,13 @@ def parse_fhir(data: bytes, zone: tzinfo) -> ParsedFile:
         except (ValidationError, ValueError) as error:
             out.skip(where, f"not a valid FHIR R4 Observation: {first_problem(error)}")
             continue
+        except RecursionError:
+            raise malformed(f"{where}: {NESTED}") from None
         read_observation(observation, where, zone, out)
     return out.result()
+
+
+NESTED = "nested more deeply than any FHIR resource is"
 
 
 def malformed(where_what: str) -> ValidationFailed:
@@ -74,6 +80,14 @@ def json_observations(data: bytes, out: Collector) -> Iterator[tuple]:
         raise malformed(f"line {error.lineno} column {error.colno}: {error.msg}") from None
     except UnicodeDecodeError:
         raise malformed("line 1: not UTF-8 text") from None
+    except RecursionError:
+        raise malformed(NESTED) from None
+    if b"\\u" in data:  # an escape: a lone surrogate ("\ud800") decodes to no character at all
+        try:
+            orjson.loads(data)
+        except orjson.JSONDecodeError as error:
+            raise malformed(f"line {error.lineno} column {error.colno}: a lone UTF-16 surrogate escape is not "
+                            f"text ({error.msg})") from None
     if not isinstance(document, dict) or not isinstance(document.get("resourceType"), str):
         raise malformed("resource: no resourceType, so not a FHIR resource")
     if document["resourceType"] != "Bundle":
@@ -108,6 +122,8 @@ def checked_entries(document: dict) -> list:
     shell = {**document, "entry": [{k: v for k, v in entry.items() if k != "resource"} for entry in entries]}
     try:
         Bundle.model_validate(shell)
+    except RecursionError:
+        raise malformed(f"resource: {NESTED}") from None
     except ValidationError as error:
         location = error.errors()[0]["loc"]
         if len(location) > 1 and location[0] == "entry" and isinstance(location[1], int):
@@ -192,7 +208,11 @@ def read_observation(observation: Observation, where: str, zone: tzinfo, out: Co
 
 def add_values(observation: Observation, values: list, where: str, zone: tzinfo, out: Collector) -> None:
     """File the values under the Observation's time; without one they cannot be placed."""
-    moment = observation_time(observation, zone)
+    try:
+        moment = observation_time(observation, zone)
+    except OutOfRange as error:
+        out.reject(where, "taken_at", str(error))
+        return
     if moment is None:
         out.reject(where, "taken_at", "no effectiveDateTime, effectivePeriod.start or issued")
         return

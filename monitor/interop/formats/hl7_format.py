@@ -15,7 +15,7 @@ from hl7.datatypes import parse_datetime
 
 from ...errors import ValidationFailed
 from ..codes import LOINC_FIELDS, LOINC_NOT_IMPORTED, MDC_FIELDS, MDC_NOT_A_VALUE, MDC_NOT_IMPORTED, UnitError, convert
-from .model import Collector, ParsedFile, number_text, parse_xml, to_utc
+from .model import Collector, OutOfRange, ParsedFile, number_text, parse_xml, to_utc
 
 SEGMENT_ID = re.compile(r"[A-Z][A-Z0-9]{2}")
 SEGMENT_END = re.compile(r"\r\n|\r|\n")
@@ -114,7 +114,10 @@ def sender_zone(message, zone: tzinfo) -> tzinfo:
     if match is None or match[2] is None:
         return zone
     sign = -1 if match[2][0] == "-" else 1
-    return timezone(sign * timedelta(hours=int(match[2][1:3]), minutes=int(match[2][3:5])))
+    try:
+        return timezone(sign * timedelta(hours=int(match[2][1:3]), minutes=int(match[2][3:5])))
+    except ValueError:  # +9999: no zone is that far from UTC, and no time of the message is read with it
+        return zone
 
 
 def value(segment, number: int, component: int = 1) -> str:
@@ -181,6 +184,9 @@ def read_number(segment, where: str, text: str, field: str, rank: int, stamp: st
         return
     try:
         moment, date_only = hl7_time(stamp, zone)
+    except OutOfRange as error:
+        out.reject(where, "taken_at", str(error))
+        return
     except ValueError:
         out.reject(where, "taken_at", f"'{stamp}' is not an HL7 time (YYYYMMDDHHMMSS[+ZZZZ])")
         return
@@ -220,4 +226,4 @@ def hl7_time(text: str, zone: tzinfo) -> tuple[datetime, bool]:
     match = HL7_TIME.fullmatch(text)
     if match is None:
         raise ValueError(text)
-    return to_utc(parse_datetime(text), zone), len(match[1]) <= 8
+    return to_utc(parse_datetime(text), zone, text), len(match[1]) <= 8

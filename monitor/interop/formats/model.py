@@ -138,11 +138,22 @@ def number_text(value) -> str:
     return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
 
 
-def to_utc(moment: datetime, zone: tzinfo) -> datetime:
-    """A time without an offset is taken in the clinic's zone."""
+class OutOfRange(ValueError):
+    """A time a date cannot hold once its offset is applied (0001-01-01T00:00:00+14:00 is in year 0)."""
+
+    def __init__(self, text: str):
+        super().__init__(f"'{text}' falls outside the years 1 to 9999 once its offset is applied")
+
+
+def to_utc(moment: datetime, zone: tzinfo, text: str | None = None) -> datetime:
+    """A time without an offset is taken in the clinic's zone; OutOfRange (naming `text`, or the time)
+    when UTC cannot hold it."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise OutOfRange(text or moment.isoformat()) from None
 
 
 def complete(parsed: ParsedFile) -> ParsedFile:
