@@ -20,7 +20,7 @@ from datetime import datetime
 from sqlite_utils import Database
 
 from ..record.side_effects import KINDS
-from ..rules.instruments import INSTRUMENTS
+from ..rules.instruments import INSTRUMENTS, OUTCOMES
 from ..timeutil import iso
 from ..views import session_record
 from .formats.model import FORMULA_STARTS
@@ -127,6 +127,31 @@ def csv_cell(value) -> str:
     return str(value)
 
 
+# A patient's course as CSV: one row per infusion, each outcome measure's total with where it stands.
+
+COURSE_COLUMNS = ("series_number", "session_id", "started_at", "days_since_previous", "drug", "dose_mg", "state")
+OUTCOME_COLUMNS = ("total", "band", "change_pct", "response", "remission", "worsening")
+
+
+def course_fields() -> tuple[str, ...]:
+    return COURSE_COLUMNS + tuple(f"{name}_{column}" for name in OUTCOMES for column in OUTCOME_COLUMNS)
+
+
+def course_csv(course: dict) -> str:
+    """The course (views.course) as CSV: one row per session, every outcome measure's columns on each."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(course_fields())
+    for row in course["sessions"]:
+        points = {name: next((p for p in found if p["session_id"] == row["id"]), {})
+                  for name, found in course["outcomes"].items()}
+        cells = [row["series_number"], row["id"], row["started_at"], row["days_since_previous"], row["drug"],
+                 row["dose_mg"], row["state"]]
+        cells += [points.get(name, {}).get(column) for name in OUTCOMES for column in OUTCOME_COLUMNS]
+        writer.writerow([csv_cell(value) for value in cells])
+    return out.getvalue()
+
+
 # FHIR
 
 def fhir_bundle(whole: dict, now: datetime) -> dict:
@@ -139,7 +164,11 @@ def fhir_bundle(whole: dict, now: datetime) -> dict:
         if vitals["status"] != "amended":  # a superseded version is history: its current version stands for it
             resources += vital_sign_observations(vitals, refs)
     resources += [adverse_event(effect, refs) for effect in whole["side_effects"]]
-    resources += [instrument_observation(assessment, refs) for assessment in whole["assessments"]]
+    for assessment in whole["assessments"]:
+        if assessment["instrument"] in OUTCOMES:  # the answers, and their total as an Observation
+            resources += [questionnaire_response(assessment, refs), outcome_observation(assessment, refs)]
+        else:
+            resources.append(instrument_observation(assessment, refs))
     resources.append(local_code_system(refs))
     return {"resourceType": "Bundle", "id": refs.uuid(f"bundle-{iso(now)}"), "type": "collection",
             "timestamp": iso(now), "entry": [{"fullUrl": refs.url(r), "resource": r} for r in resources]}
@@ -325,6 +354,46 @@ def instrument_observation(assessment: dict, refs: References) -> dict:
             else "does not meet discharge criteria"}],
         "component": [{"code": concept(LOCAL, f"{instrument}-{item}", item_display(instrument, item)),
                        "valueInteger": score} for item, score in assessment["items"].items() if item != "total"],
+    })
+
+
+# The outcome measures' totals with a LOINC code (the others use the local CodeSystem), and the LOINC panel
+# each questionnaire is (its QuestionnaireResponse's `questionnaire`).
+OUTCOME_LOINC = {"phq9": ("44261-6", "Patient Health Questionnaire 9 item (PHQ-9) total score [Reported]"),
+                 "gad7": ("70274-6", "Generalized anxiety disorder 7 item (GAD-7) total score [Reported.PHQ]")}
+QUESTIONNAIRES = {"phq9": "http://loinc.org/q/44249-1", "gad7": "http://loinc.org/q/69737-5"}
+LOCAL_QUESTIONNAIRE = "urn:infusion-monitor:questionnaire:"
+
+
+def questionnaire_response(assessment: dict, refs: References) -> dict:
+    """An outcome measure's item scores as the patient (self-report) or the clinician answered them."""
+    instrument = assessment["instrument"]
+    author = "patient" if assessment["answered_by"] == "patient" else None
+    return without_nulls({
+        "resourceType": "QuestionnaireResponse", "id": refs.uuid(f"response-{assessment['id']}"),
+        "identifier": identifier("questionnaire-response", assessment["id"])[0],
+        "questionnaire": QUESTIONNAIRES.get(instrument, LOCAL_QUESTIONNAIRE + instrument),
+        "status": "completed", "subject": refs.to("patient"), "encounter": refs.to("encounter"),
+        "authored": assessment["at"], "source": refs.to(author) if author else None,
+        "item": [{"linkId": item, "text": item_display(instrument, item), "answer": [{"valueInteger": score}]}
+                 for item, score in assessment["items"].items()],
+    })
+
+
+def outcome_observation(assessment: dict, refs: References) -> dict:
+    """An outcome measure's total and band, derived from its QuestionnaireResponse."""
+    instrument = assessment["instrument"]
+    code = (concept(LOINC, *OUTCOME_LOINC[instrument]) if instrument in OUTCOME_LOINC
+            else concept(LOCAL, instrument, INSTRUMENT_NAMES[instrument]))
+    return without_nulls({
+        "resourceType": "Observation", "id": refs.uuid(f"assessment-{assessment['id']}"),
+        "identifier": identifier("assessment", assessment["id"]), "status": "final",
+        "category": [{"coding": [coding(CATEGORY, "survey", "Survey")]}], "code": code,
+        "subject": refs.to("patient"), "encounter": refs.to("encounter"),
+        "effectiveDateTime": assessment["at"], "issued": assessment["entered_at"],
+        "valueInteger": assessment["total"],
+        "interpretation": [{"text": assessment["band"]}] if assessment.get("band") else None,
+        "derivedFrom": [{"reference": f"urn:uuid:{refs.uuid('response-' + str(assessment['id']))}"}],
     })
 
 

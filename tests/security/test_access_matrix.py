@@ -66,6 +66,7 @@ API = {
     ("POST", "/api/sessions/{session_id}/rems/submitted"): EVERYONE,
     ("POST", "/api/sessions/{session_id}/rems/answers"): RECORDERS,
     ("GET", "/api/rems"): EVERYONE,
+    ("GET", "/api/patients/{patient_id}/export"): EVERYONE,
     ("GET", "/api/worklist"): EVERYONE,
 }
 PAGES = {

@@ -5,6 +5,7 @@ from flask import Response, request
 
 from ...errors import BadRequest
 from ...interop import exports
+from ...views import course
 from .common import api, store, writing
 
 CSV_DESCRIPTION = "CSV columns: " + "; ".join(f"{name} ({meaning})" for name, meaning in exports.CSV_COLUMNS)
@@ -27,3 +28,15 @@ def export_session(session_id):
 
 api.paths["/api/sessions/{session_id}/export"]["get"]["responses"]["200"]["content"]["application/fhir+json"] = {
     "schema": {"type": "object", "description": "a FHIR R4 Bundle of type collection"}}
+
+
+@api.operation("/patients/<int:patient_id>/export", "GET", summary="Export a patient's course as CSV: one row "
+               "per infusion with each outcome measure's total, band, change, response and remission",
+               response={"type": "string", "description": "CSV columns: " + ", ".join(exports.course_fields())},
+               content_type="text/csv", errors=(404,))
+def export_course(patient_id):
+    text = exports.course_csv(course.course(store().db, patient_id, store().now()))
+    with writing() as tx:
+        tx.audit("export", "patient", patient_id, after={"format": "csv", "what": "course"})
+    return Response(text, mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="course-{patient_id}.csv"'})
