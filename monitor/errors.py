@@ -49,6 +49,17 @@ class NeedsConfirmation(ApiError):
     status, code = 422, "needs_confirmation"
 
 
+class LockedOut(ApiError):
+    """Too many wrong passwords for this user name (or from this address): no password is checked until
+    the oldest failure leaves the window, `retry_after` seconds from now."""
+
+    status, code = 429, "locked_out"
+
+    def __init__(self, message: str, fields: dict[str, str] | None = None, retry_after: int = 1):
+        super().__init__(message, fields)
+        self.retry_after = retry_after
+
+
 class Unavailable(ApiError):
     """The database cannot take the change (disk full, read-only, I/O error): nothing was saved. The code
     says which (`disk_full`, `database_read_only`, `database_unavailable`)."""

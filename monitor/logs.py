@@ -24,7 +24,7 @@ SCRUBBERS = (
     (re.compile(r"(?i)(monitor_session=)[^\s;,]+"), r"\1[redacted]"),
 )
 OUR_HANDLER = "monitor.json"
-QUIET = ("engineio", "socketio", "engineio.server", "socketio.server", "werkzeug", "urllib3", "flask-limiter")
+QUIET = ("engineio", "socketio", "engineio.server", "socketio.server", "werkzeug", "urllib3")
 
 
 def scrub(text: str) -> str:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import math
 import secrets
 from datetime import datetime, timedelta
 
@@ -10,7 +11,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlite_utils import Database
 
-from ..errors import Conflict, ValidationFailed
+from ..errors import Conflict, LockedOut, ValidationFailed
 from ..store.db import Actor, Transaction
 from ..timeutil import iso, parse_stored
 
@@ -135,3 +136,28 @@ def user_for_login(db: Database, session_id: str, now: datetime, idle: timedelta
 def touch_login(db: Database, session_id: str, now: datetime) -> None:
     db.execute("UPDATE login_sessions SET last_seen = ? WHERE id = ?", (iso(now), token_hash(session_id)))
 
+
+
+def begin_password_check(tx: Transaction, allowances: dict[str, int], window: timedelta, locked: str) -> list[int]:
+    """Take a place for one more failure under each key's allowance (key -> failures allowed in `window`)
+    before the password is compared; LockedOut (with `locked` as its message) when a key has none left.
+    Checks under way count as failures until they end, so parallel attempts cannot all be checked."""
+    tx.execute("DELETE FROM login_attempts WHERE at < ?", (iso(tx.now - window),))
+    for key, allowed in allowances.items():
+        oldest = tx.execute("SELECT at FROM login_attempts WHERE key = ? ORDER BY at LIMIT 1 OFFSET ?",
+                            (key, allowed - 1)).fetchone()
+        if oldest is not None:
+            first = tx.execute("SELECT MIN(at) FROM login_attempts WHERE key = ?", (key,)).fetchone()[0]
+            wait = parse_stored(first) + window - tx.now
+            raise LockedOut(locked, retry_after=max(1, math.ceil(wait.total_seconds())))
+    return [tx.insert("login_attempts", {"key": key, "at": iso(tx.now), "outcome": "checking"})
+            for key in allowances]
+
+
+def end_password_check(tx: Transaction, places: list[int], failed: bool) -> None:
+    """A failure keeps its places for the window; a success gives them back (successes are not counted)."""
+    marks = ", ".join("?" for _ in places)
+    if failed:
+        tx.execute(f"UPDATE login_attempts SET outcome = 'failed' WHERE id IN ({marks})", places)
+    else:
+        tx.execute(f"DELETE FROM login_attempts WHERE id IN ({marks})", places)

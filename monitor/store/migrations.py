@@ -398,6 +398,18 @@ CREATE TABLE IF NOT EXISTS handover_acceptances (
     accepted_at TEXT NOT NULL
 );
 """ + insert_only_triggers("handovers") + insert_only_triggers("handover_acceptances")
+# Password checks under way and failed, per user name tried and per address (keys are hashes): a check
+# takes its place before the slow hash is compared, in a write transaction, so parallel attempts (and
+# several server processes) cannot all be checked. A success removes its rows; old rows are pruned.
+LOGIN_ATTEMPTS = """
+CREATE TABLE IF NOT EXISTS login_attempts (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL,
+    at TEXT NOT NULL,
+    outcome TEXT NOT NULL CHECK (outcome IN ('checking', 'failed'))
+);
+CREATE INDEX IF NOT EXISTS login_attempts_key ON login_attempts(key, at);
+"""
 
 MIGRATIONS: list[str] = [
     CORE + "".join(insert_only_triggers(t) for t in INSERT_ONLY),
@@ -411,6 +423,7 @@ MIGRATIONS: list[str] = [
     HEALTH,
     REMS_ANSWERS,
     SHIFTS,
+    LOGIN_ATTEMPTS,
 ]
 
 

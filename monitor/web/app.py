@@ -58,7 +58,6 @@ def create_app(config: config_module.Config | None = None, store: Store | None =
     app.register_blueprint(tablet.blueprint)
     live.init_app(app, store)
     register_errors(app)
-    auth.init_login_limits(app, config)
     app.after_request(logs.log_request)
 
     @app.get("/healthz")
@@ -80,7 +79,8 @@ def wants_json() -> bool:
 def register_errors(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def api_error(error: ApiError):
-        return jsonify(error.to_json()), error.status
+        retry = getattr(error, "retry_after", None)
+        return jsonify(error.to_json()), error.status, ({"Retry-After": str(retry)} if retry else {})
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, Flask, current_app, g, make_response, redirect, render_template, request, session, url_for
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
+from flask import Blueprint, current_app, g, make_response, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFProtect
 
-from ..config import Config
+from ..errors import LockedOut
 from ..record import users
+from ..store.db import SYSTEM
 
 blueprint = Blueprint("auth", __name__)
 csrf = CSRFProtect()
@@ -84,7 +83,10 @@ def login():
     error = None
     if request.method == "POST":
         username = request.form.get("username", "")
-        user = users.check_password(store().db, username, request.form.get("password", ""))
+        try:
+            user = checked_password(username, request.form.get("password", ""))
+        except LockedOut as locked:
+            return locked_out(locked)
         if user is None:
             error = REFUSED
             current_app.logger.info("login refused", extra={"event": "login.refused", "remote": request.remote_addr})
@@ -116,38 +118,40 @@ def logout():
     return redirect(url_for("auth.login"))
 
 
-def init_login_limits(app: Flask, cfg: Config) -> Limiter:
-    """Failed sign-ins are counted per user name and per address (Flask-Limiter, moving window);
-    past the allowance that name or address is locked out until the window has passed."""
-    limiter = Limiter(get_remote_address, app=app, storage_uri="memory://", strategy="moving-window",
-                      headers_enabled=True, default_limits=[])
-    window = f"per {cfg.login_lockout_seconds} seconds"
-    per_user = f"{cfg.login_max_failures} {window}"
-    per_address = f"{cfg.login_max_failures * FAILURES_PER_ADDRESS_FACTOR} {window}"
-    view = app.view_functions["auth.login"]
-    view = limiter.limit(per_user, key_func=submitted_username, methods=["POST"], deduct_when=failed,
-                         on_breach=locked_out)(view)
-    view = limiter.limit(per_address, methods=["POST"], deduct_when=failed, on_breach=locked_out)(view)
-    app.view_functions["auth.login"] = view
-    # Only sign-ins are limited: every other request skips the limiter's bookkeeping.
-    limiter.request_filter(lambda: request.endpoint != "auth.login")
-    app.extensions["monitor.login_limiter"] = limiter
-    return limiter
+def checked_password(username: str, password: str) -> dict | None:
+    """The user when the password is right, None when not; LockedOut once the name tried (or this address)
+    has failed MONITOR_LOGIN_MAX_FAILURES times (six times that for an address: a clinic shares one) in
+    the lockout window. The login form and the sign endpoint share these counts."""
+    cfg = config()
+    allowances = {lockout_key("user", username): cfg.login_max_failures,
+                  lockout_key("address", request.remote_addr or ""):
+                      cfg.login_max_failures * FAILURES_PER_ADDRESS_FACTOR}
+    window = timedelta(seconds=cfg.login_lockout_seconds)
+    with store().write(SYSTEM) as tx:
+        places = users.begin_password_check(tx, allowances, window, locked_message())
+    user = None
+    try:
+        user = users.check_password(store().db, username, password)
+    finally:
+        with store().write(SYSTEM) as tx:
+            users.end_password_check(tx, places, failed=user is None)
+    return user
 
 
-def submitted_username() -> str:
-    """The user name tried, known or not, so a lockout says nothing about who exists; hashed, because
-    the limiter's key may be logged and a user name field sometimes holds a mistyped password."""
-    return "user:" + users.token_hash(request.form.get("username", ""))[:32]
+def lockout_key(kind: str, value: str) -> str:
+    """A user name tried, known or not (so a lockout says nothing about who exists), or an address; hashed,
+    because a user name field sometimes holds a mistyped password."""
+    return f"{kind}:" + users.token_hash(value)[:32]
 
 
-def failed(response) -> bool:
-    return response.status_code == 401
-
-
-def locked_out(limit):
-    """The same answer whoever was tried: too many failures, try again later."""
+def locked_message() -> str:
     minutes = max(1, round(config().login_lockout_seconds / 60))
+    return f"Too many failed sign-ins. Try again in {minutes} minute{'s' if minutes != 1 else ''}."
+
+
+def locked_out(locked: LockedOut):
+    """The same answer whoever was tried: too many failures, try again later."""
     current_app.logger.warning("login locked out", extra={"event": "login.locked_out", "remote": request.remote_addr})
-    message = f"Too many failed sign-ins. Try again in {minutes} minute{'s' if minutes != 1 else ''}."
-    return make_response(render_template("login.html", error=message), 429)
+    response = make_response(render_template("login.html", error=locked.message), 429)
+    response.headers["Retry-After"] = str(locked.retry_after)
+    return response

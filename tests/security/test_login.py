@@ -2,13 +2,16 @@
 logout and disabling end the session at once, idle and absolute timeouts."""
 from __future__ import annotations
 
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import requests
 
 from monitor.record import users
 from monitor.web.app import create_app
-from tests.helpers import CSRF_FIELD, CSRF_META, sign_in
+from tests.helpers import CSRF_FIELD, CSRF_META, PASSWORDS, sign_in
 
 
 def refusal_text(response) -> str:
@@ -73,11 +76,15 @@ def test_one_address_trying_many_names_is_limited(config, store):
     assert sign_in(client, "nurse").status_code == 429
 
 
-def test_the_lockout_ends_when_its_window_has_passed(config, store):
-    app = app_with(config, store, login_max_failures=2, login_lockout_seconds=1)
+def test_the_lockout_ends_when_its_window_has_passed(config, store, clock):
+    """The window runs on the store's clock (the failures are rows in the database), moved here by hand."""
+    app = app_with(config, store, login_max_failures=2, login_lockout_seconds=60)
     client = app.test_client()
+    clock.set(clock())
     assert [sign_in(client, "nurse", "x").status_code for _ in range(3)] == [401, 401, 429]
-    time.sleep(1.2)
+    clock.advance(seconds=59)
+    assert sign_in(client, "nurse").status_code == 429
+    clock.advance(seconds=2)
     assert sign_in(client, "nurse").status_code == 302
 
 
@@ -175,3 +182,29 @@ def test_the_absolute_timeout_ends_even_an_active_session(config, store, clock, 
     clock.advance(minutes=10, seconds=1)
     assert client.get("/api/me").status_code == 401
     assert client.get("/").headers["Location"].startswith("/login")
+
+
+def test_twenty_parallel_wrong_logins_check_only_the_allowed_five(live_server):
+    """Issue 10 point 4: 20 at once were all checked (20 x 401). Each check takes its place first, in a
+    write transaction, so only MONITOR_LOGIN_MAX_FAILURES are checked and the rest are refused as locked."""
+    def prepared() -> tuple[requests.Session, str]:
+        browser = requests.Session()
+        page = browser.get(live_server.url + "/login", timeout=10).text
+        return browser, CSRF_FIELD.search(page).group(1)
+
+    clients = [prepared() for _ in range(20)]
+    start = threading.Barrier(len(clients))
+
+    def attempt(client) -> int:
+        browser, token = client
+        start.wait()
+        return browser.post(live_server.url + "/login", allow_redirects=False, timeout=60,
+                            data={"username": "admin", "password": "wrong-password", "csrf_token": token}).status_code
+
+    with ThreadPoolExecutor(len(clients)) as pool:
+        answers = sorted(pool.map(attempt, clients))
+    assert answers == [401] * 5 + [429] * 15
+    browser, token = prepared()
+    right = browser.post(live_server.url + "/login", allow_redirects=False, timeout=10,
+                         data={"username": "admin", "password": PASSWORDS["admin"], "csrf_token": token})
+    assert right.status_code == 429

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import PASSWORDS, counts
+from tests.helpers import PASSWORDS, counts, sign_in
 
 SIGN = {"password": PASSWORDS["clinician"], "meaning": "Reviewed"}
 
@@ -41,3 +41,22 @@ def test_an_infusing_session_refused_a_signature_still_moves_on_and_is_signed_on
     signed = api.post(f"/api/sessions/{sid}/sign", SIGN, role="clinician")
     assert signed.status_code == 200
     assert signed.get_json()["locked"] is True
+
+
+def test_wrong_passwords_at_the_sign_endpoint_count_toward_the_login_lockout(app, api, db_path):
+    """Issue 10 point 4: 12 wrong passwords were 12 x 422. Now the fifth failure locks the name out, for the
+    sign endpoint and the login form alike, even with the right password; nothing clinical is written."""
+    sid = api.session()["id"]
+    api.transition(sid, "aborted", reason="patient declined")
+    before = counts(db_path)
+    answers = [api.post(f"/api/sessions/{sid}/sign", {"password": f"guess-{i}", "meaning": "Reviewed"},
+                        role="clinician") for i in range(12)]
+    assert [a.status_code for a in answers] == [422] * 5 + [429] * 7
+    assert answers[-1].get_json()["error"]["code"] == "locked_out"
+    assert int(answers[-1].headers["Retry-After"]) > 0
+    assert api.post(f"/api/sessions/{sid}/sign", SIGN, role="clinician").status_code == 429
+    assert sign_in(app.test_client(), "clinician").status_code == 429
+    after = counts(db_path)
+    # only the five failures are kept, each under the name and under the address
+    assert after.pop("login_attempts") == 2 * 5 and {k: v for k, v in before.items() if k != "login_attempts"} == after
+    assert api.get(f"/api/sessions/{sid}").get_json()["locked"] is False

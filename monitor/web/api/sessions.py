@@ -4,8 +4,9 @@ from __future__ import annotations
 from flask import g, jsonify, request
 
 from ...errors import ValidationFailed
-from ...record import entries, notes, sessions, users
+from ...record import entries, notes, sessions
 from ...views import lists, session_record
+from .. import auth
 from . import schemas as s
 from .common import RECORDERS, api, audited_read, page_of, store, writing, zone
 
@@ -52,9 +53,9 @@ def transition(session_id, body):
 
 
 @api.operation("/sessions/<int:session_id>/sign", "POST", summary="Sign and lock the record (clinician)",
-               roles=("clinician",), body=s.SIGN_IN, response=s.ref("Session"), errors=(404, 409))
+               roles=("clinician",), body=s.SIGN_IN, response=s.ref("Session"), errors=(404, 409, 429))
 def sign_session(session_id, body):
-    if users.check_password(store().db, g.user["username"], body["password"]) is None:
+    if auth.checked_password(g.user["username"], body["password"]) is None:  # counts toward the lockout
         raise ValidationFailed("the password is not right", {"password": "is not right"})
     with writing() as tx:
         signed = sessions.sign(tx, session_id, body["meaning"])
