@@ -7,7 +7,8 @@ from datetime import datetime, tzinfo
 
 import plotly.graph_objects as go
 
-from ..timeutil import parse_stored
+from ..rules import alert_rules
+from ..timeutil import iso, parse_stored
 from ..views import vocabulary as words
 
 WIDTH, HEIGHT = 720, 260
@@ -141,3 +142,105 @@ def report_figures(report: dict) -> dict:
         "recovery": static_figure([binned(report["recovery"], GREEN)], "sessions",
                                   xaxis={"type": "category", "title": {"text": "minutes"}}),
     }
+
+
+# The bedside trends: HR, BP, SpO2 and RR against minutes since the infusion started (or the baseline),
+# the phases shaded, side effects, notes and medications as markers along the top, the alert thresholds
+# in force as lines. Built here from the record; static/js/trends.js only appends the live readings.
+
+TREND_COLOURS = {"hr": "#0b5cad", "sbp": "#b00020", "dbp": "#8a3ffc", "spo2": "#1d6b35", "rr": "#8a5a00"}
+MARKERS = (("side_effect", "Side effects", "triangle-up", "#b36b00"), ("note", "Notes", "circle-open", "#4d4d4d"),
+           ("medication", "Medications", "diamond", "#0b5cad"))
+PHASES = {"infusing": "rgba(176, 0, 32, 0.08)", "paused": "rgba(120, 120, 120, 0.16)",
+          "recovery": "rgba(11, 92, 173, 0.08)", "ready": "rgba(29, 107, 53, 0.10)"}
+PRIORITY_LINES = {"high": ("#b00020", "dash"), "medium": ("#b36b00", "dot"), "low": ("#00758f", "dot")}
+THRESHOLD_RULES = ("bp_high", "sbp_low", "hr", "spo2", "rr")
+TREND_CONFIG = {"displayModeBar": False, "responsive": True, "displaylogo": False}
+
+
+def trend_figures(whole: dict, rules: dict, now: datetime) -> dict:
+    """The bedside trends of a session record: the seq they are current to, their time origin, the current
+    vitals they show (so a live reading is appended once) and one figure per chart of `TREND_CHARTS`."""
+    line = whole["timeline"]
+    origin = parse_stored(line.get("infusing") or line.get("baseline") or whole["created_at"])
+    axis = "minutes since the infusion started" if line.get("infusing") else "minutes since baseline"
+
+    def minutes(at: str) -> float:
+        return round((parse_stored(at) - origin).total_seconds() / 60, 1)
+
+    current = sorted((v for v in whole["vitals"] if v["status"] == "current"), key=lambda v: (v["taken_at"], v["id"]))
+    entries = (*whole["side_effects"], *(n for n in whole["notes"] if n["kind"] != "addendum"))
+    marks = [trend_mark(entry) for entry in entries]
+    steps = whole["transitions"]
+    phases = [(step["to"], minutes(step["at"]), minutes(following["at"]) if following else minutes(iso(now)))
+              for step, following in zip(steps, [*steps[1:], None]) if step["to"] in PHASES]
+    charts = []
+    for chart in words.TREND_CHARTS:
+        traces = [reading_trace(key, [v for v in current if v.get(key) is not None], minutes)
+                  for key in chart["series"]]
+        for kind, name, symbol, colour in MARKERS:
+            shown = [m for m in marks if m["kind"] == kind]
+            traces.append(go.Scatter(x=[minutes(m["at"]) for m in shown], y=[chart["range"][1]] * len(shown),
+                                     text=[m["text"] for m in shown], mode="markers", name=name, cliponaxis=False,
+                                     marker={"symbol": symbol, "size": 10, "color": colour},
+                                     hovertemplate="%{text} at %{x} min<extra></extra>"))
+        shapes = [{"type": "rect", "xref": "x", "yref": "paper", "x0": x0, "x1": x1, "y0": 0, "y1": 1,
+                   "layer": "below", "fillcolor": PHASES[state], "line": {"width": 0}} for state, x0, x1 in phases]
+        shapes += threshold_lines(chart, rules, whole.get("baseline"))
+        layout = go.Layout(
+            height=230, margin={"l": 48, "r": 12, "t": 28, "b": 36}, template="none",
+            showlegend=len(chart["series"]) > 1 or chart["id"] == "hr", legend={"orientation": "h", "y": -0.28,
+                                                                                "font": {"size": 11}},
+            title={"text": f"{chart['title']} ({chart['unit']})", "font": {"size": 14}, "x": 0, "xanchor": "left"},
+            xaxis={"title": {"text": axis, "font": {"size": 11}}, "zeroline": True, "rangemode": "normal"},
+            yaxis={"range": list(chart["range"]), "fixedrange": True}, shapes=shapes,
+            paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)")
+        open_phase = len(phases) - 1 if phases and steps and steps[-1]["to"] == phases[-1][0] else None
+        charts.append({"id": chart["id"], "series": chart["series"], "open_phase": open_phase,
+                       "figure": go.Figure(traces, layout).to_plotly_json() | {"config": TREND_CONFIG}})
+    return {"seq": whole["seen_seq"], "origin": iso(origin), "vitals": [v["id"] for v in current], "charts": charts}
+
+
+def reading_trace(key: str, records: list[dict], minutes) -> go.Scatter:
+    name = words.short_label(key)[0]
+    return go.Scatter(x=[minutes(v["taken_at"]) for v in records], y=[v[key] for v in records], mode="lines+markers",
+                      name=name, line={"color": TREND_COLOURS[key], "width": 2}, marker={"size": 5},
+                      hovertemplate=f"{name} %{{y}} at %{{x}} min<extra></extra>")
+
+
+def trend_mark(entry: dict) -> dict:
+    """A side effect, note or medication as a marker: its kind, when, and what the hover says."""
+    if "severity" in entry:
+        serious = " (serious)" if entry["serious"] else ""
+        return {"kind": "side_effect", "at": entry["observed_at"],
+                "text": f"{entry['severity']} {entry['kind'].replace('_', ' ')}{serious}"}
+    medication = entry.get("medication")
+    given = f"{medication['name']}{' ' + medication['dose'] if medication.get('dose') else ''}: " if medication else ""
+    return {"kind": "medication" if entry["kind"] == "medication" else "note", "at": entry["at"],
+            "text": f"{entry['kind'].replace('_', ' ')}: {given}{entry['text']}"}
+
+
+def threshold_lines(chart: dict, rules: dict, baseline: dict | None) -> list[dict]:
+    """The limits in force on this chart's measures, and on the BP chart the rise over this baseline."""
+    lines = []
+    for key in THRESHOLD_RULES:
+        for priority, conditions in rules.get(key, {}).items():
+            for measure, comparisons in conditions.items():
+                if measure not in chart["series"]:
+                    continue
+                label = words.short_label(measure)[0]
+                lines += [(limit, priority, f"{label} {alert_rules.COMPARISONS[c][1]} {shown_number(limit)}")
+                          for c, limit in comparisons.items() if isinstance(limit, (int, float))]
+    rise = rules.get("bp_rise", {}).get("medium", {}).get("sbp_rise")
+    if "sbp" in chart["series"] and rise and baseline and baseline.get("sbp") is not None:
+        limit = baseline["sbp"] + rise["at_least"]
+        lines.append((limit, "medium", f"{alert_rules.LABELS['sbp_rise']} {alert_rules.COMPARISONS['at_least'][1]}"
+                                       f" {rise['at_least']} ({shown_number(limit)})"))
+    return [{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y", "y0": y, "y1": y, "layer": "below",
+             "line": {"color": PRIORITY_LINES[p][0], "width": 1, "dash": PRIORITY_LINES[p][1]},
+             "label": {"text": text, "textposition": "end" if p == "high" else "start",  # apart when close
+                       "font": {"size": 10, "color": PRIORITY_LINES[p][0]}}} for y, p, text in lines]
+
+
+def shown_number(value: float):
+    return int(value) if float(value).is_integer() else value

@@ -149,10 +149,22 @@ def last_entered(whole: dict, state: str) -> str | None:
 def bedside(session_id):
     whole = session_or_404(session_id)
     asked = tuple(whole["outcomes_asked"])
-    return render_template("session.html", s=whole, view=panels(whole), vitals_form=words.VITALS_FORM,
+    return render_template("session.html", s=whole, view=panels(whole), trends=trends_of(whole),
+                           vitals_form=words.VITALS_FORM,
                            vitals_more=words.VITALS_MORE, instrument_forms=words.instrument_forms(asked),
                            side_effect_kinds=side_effects.KINDS, quick_side_effects=words.QUICK_SIDE_EFFECTS,
                            sign_meanings=words.SIGN_MEANINGS, circulation_bands=instruments.ALDRETE_CIRCULATION)
+
+
+@blueprint.route("/sessions/<int:session_id>/trends")
+@login_required
+def bedside_trends(session_id):
+    """The bedside trends drawn afresh, after a change that is more than a new reading (trends.js asks)."""
+    return jsonify(trends_of(session_or_404(session_id, audited=False)))
+
+
+def trends_of(whole: dict) -> dict:
+    return charts.trend_figures(whole, rulesets.in_force(store().db), store().now())
 
 
 @blueprint.route("/sessions/<int:session_id>/panels")

@@ -10,6 +10,7 @@ import { Outbox, mountOutbox } from './outbox.js';
 import { connectLive } from './live.js';
 import { mountScores } from './scores.js';
 import { mountStateChanges, transition, showPrompt } from './state_changes.js';
+import { mountTrends } from './trends.js';
 import WORDS, { shortLabel } from './vocabulary.js';
 
 const root = document.getElementById('bedside');
@@ -65,7 +66,10 @@ function applyState() {
 // an event the panels already show is skipped, also when this page's own save refreshed them while
 // the event waited (its live event usually comes before the save's answer).
 let refreshTimer = null;
+const trendsHost = document.getElementById('trends');
+const trends = trendsHost && trendsHost.dataset.trends ? mountTrends(trendsHost) : null;
 function onEvent(event) {
+  if (trends) trends.onEvent(event);
   if (event.seq <= lastSeq) return;
   clearTimeout(refreshTimer);
   refreshTimer = setTimeout(() => { if (event.seq > lastSeq) refresh(); }, 150);
@@ -399,4 +403,6 @@ mountStateChanges({ api, zone, role, refresh });
 mountOutbox(document.getElementById('outbox'), outbox);
 outbox.onChange((change) => { if (change.type === 'sent' && change.entry.sessionId === sessionId) refresh(); });
 applyState();
-connectLive({ scope: { session_id: Number(sessionId) }, since: lastSeq, onEvent, onStatus, onReload: refresh });
+// The page's one live connection: its panels and its trends follow the session from here.
+function reload() { refresh(); if (trends) trends.redraw(); }
+connectLive({ scope: { session_id: Number(sessionId) }, since: lastSeq, onEvent, onStatus, onReload: reload });

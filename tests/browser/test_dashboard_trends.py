@@ -90,3 +90,23 @@ def test_new_readings_are_appended_in_one_update_per_frame_without_a_redraw(page
     assert len(charts_per_frame) == len(set(charts_per_frame))  # at most one update per chart per frame
     assert sum(points for chart_id, _, points in drawn["appends"] if chart_id == "trend-hr") == 3
     assert {chart_id for chart_id, _, _ in drawn["appends"]} == {"trend-hr", "trend-bp"}
+
+
+def test_the_bedside_page_opens_one_live_connection_and_fetches_nothing_the_server_just_rendered(
+        page, live_server, session_id):
+    sign_in_page(page, "nurse")
+    sockets, fetched = [], []
+    page.goto("about:blank")  # the dashboard the sign-in lands on has closed its own connection
+    page.on("websocket", lambda ws: sockets.append(ws.url))
+    page.on("request", lambda r: fetched.append(r.url) if r.resource_type in ("fetch", "xhr") else None)
+    page.goto(f"{live_server.url}/sessions/{session_id}")
+    expect(page.locator("#trends")).to_have_attribute("data-ready", "true", timeout=10_000)
+    expect(page.locator("#connection")).to_be_hidden()  # live: subscribed and caught up
+    assert [url.split("?")[0].rsplit("/", 2)[-2] for url in sockets] == ["socket.io"]
+    assert fetched == []
+    call(live_server, "POST", f"/api/sessions/{session_id}/side-effects", {"kind": "headache", "severity": "mild"})
+    page.wait_for_function(
+        "() => document.getElementById('trend-hr').data[1].text.includes('mild headache')", timeout=3000)
+    assert len(sockets) == 1
+    assert sorted({url.split("?")[0].replace(live_server.url, "") for url in fetched}) == [
+        f"/sessions/{session_id}/panels", f"/sessions/{session_id}/trends"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+from pathlib import Path
 
 import lxml.html
 import pytest
@@ -12,6 +13,8 @@ from monitor.rules.alert_rules import DEFAULT_RULES
 from monitor.rules.instruments import INSTRUMENTS
 from monitor.views import vocabulary
 from tests.helpers import PASSWORDS, csrf_token, sign_in
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def signed_in(client, role: str) -> str:
@@ -104,7 +107,12 @@ def test_the_vitals_form_takes_the_contract_fields_in_its_order_with_a_label_eac
     buttons = {b.text_content().strip() for b in page.xpath("//button")}
     assert {"Save vitals", "Record side effect", "Start infusion"} - buttons == {"Start infusion"}  # scheduled
     assert page.xpath("//div[@id='trends']/@data-session-id") == [str(session_id)]
-    assert page.xpath("//script[contains(@src, 'js/trends.js')]/@type") == ["module"]
+    # the trends come drawn by the server (plotly figures) and follow bedside.js's one live connection
+    trends = json.loads(page.xpath("//div[@id='trends']/@data-trends")[0])
+    assert [(c["id"], c["series"]) for c in trends["charts"]] == [
+        ("hr", ["hr"]), ("bp", ["sbp", "dbp"]), ("spo2", ["spo2"]), ("rr", ["rr"])]
+    assert page.xpath("//script[contains(@src, 'js/bedside.js')]/@type") == ["module"]
+    assert "import { mountTrends } from './trends.js'" in (ROOT / "static/js/bedside.js").read_text()
 
 
 def test_a_signed_session_is_shown_read_only_apart_from_addenda(client, api, session_id):
