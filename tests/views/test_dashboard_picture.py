@@ -69,4 +69,4 @@ def test_the_picture_takes_the_same_number_of_queries_for_2_and_for_12_chairs(ap
     twelve, picture = queries_for_picture(store, user)
     assert len(picture["tiles"]) == 12
     assert all(t["vitals"] and t["alerts"] and t["side_effects"] and t["moaas"] for t in picture["tiles"])
-    assert two == twelve <= 8
+    assert two == twelve <= 9  # the seq, seven reads for the tiles, the nurse's chosen chairs
