@@ -8,6 +8,7 @@ groups rows by their time.
 """
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -23,7 +24,7 @@ from .model import FORMULA_STARTS, UTC, Collector, OutOfRange, ParsedFile, Readi
 
 ORIGIN = datetime(1970, 1, 1, tzinfo=UTC)  # where elapsed seconds count from, until aligned
 DELIMITERS = ",;\t"
-MISSING = {"", "nan", "na", "n/a", "-", "--", "---", "null", "none", "?"}
+MISSING = {"", "nan", "na", "n/a", "-", "--", "---", "–", "—", "*", "***", "null", "none", "?"}
 NOT_A_VALUE = {-32768.0, 8388607.0}  # WFDB's missing sample; MDC's "not available"
 # A monitor writes 0 when it has no signal (leads off, probe off); a living patient cannot have
 # a rate, pressure, saturation or temperature of 0. O2 flow, pain and MOAA/S can be 0.
@@ -122,13 +123,18 @@ def parse_csv(data: bytes, zone: tzinfo) -> ParsedFile:
 
 
 class Opened:
-    """A CSV file decoded, its delimiter sniffed and its first non-empty row read."""
+    """A CSV file decoded, its delimiter sniffed, any preamble above its header row set aside (and named
+    in the report), and its first row read."""
 
     def __init__(self, data: bytes, zone: tzinfo):
         text = decode(data)
-        delimiter, text = sniff(text)
-        self.reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
         self.out, self.clock = Collector("csv"), Clock(zone)
+        delimiter, text = sniff(text)
+        if (found := header_below_preamble(text, delimiter, self.clock)) is not None:
+            delimiter, text = found[0], found[1]
+            for line, words in found[2]:
+                self.out.skip(f"line {line}", f"preamble above the header row (line {found[3]}): {words}")
+        self.reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
         with self.errors_named():
             self.first = next((row for row in self.reader if any(cell.strip() for cell in row)), None)
 
@@ -142,7 +148,13 @@ class Opened:
 
 
 def decode(data: bytes) -> str:
-    """UTF-8 (with or without a byte-order mark), else Latin-1 as older spreadsheets write."""
+    """UTF-8 (with or without a byte-order mark), UTF-16 with its byte-order mark (a spreadsheet's "Unicode
+    text"), else Latin-1 as older spreadsheets write."""
+    if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise malformed("line 1: not UTF-16 text after its byte-order mark") from None
     if b"\x00" in data:
         line = data[: data.index(b"\x00")].count(b"\n") + 1
         raise malformed(f"line {line}: binary data (a NUL byte), not a CSV file")
@@ -160,6 +172,48 @@ def sniff(text: str) -> tuple[str, str]:
     counts = {d: min((line.count(d) for line in lines), default=0) for d in DELIMITERS}
     best = max(DELIMITERS, key=lambda d: counts[d])  # max keeps the first on a tie: comma
     return (best if counts[best] else ","), text
+
+
+PREAMBLE_LINES = 30  # lines a monitor's title, device and patient lines may take above the header row
+LINE_END = re.compile(r"\r\n|\r|\n")  # as the csv module counts lines
+
+
+def header_below_preamble(text: str, sniffed: str, clock: Clock) -> tuple[str, str, list[tuple[int, str]], int] | None:
+    """A header row (or the first row of a headerless long layout) below title or device lines, as
+    monitors' exports have: (its delimiter, the text with the lines above it blanked, keeping line
+    numbers, [(line, its words)] of each non-empty one, the header's line). None when the first
+    non-empty line is the header, or no line looks like one (the file is then read from its first
+    row, which says what is wrong with it)."""
+    starts = [0] + [end.end() for _, end in zip(range(PREAMBLE_LINES), LINE_END.finditer(text))]
+    lines = [text[start:end] for start, end in zip(starts, starts[1:] + [len(text)])]
+    written = [index for index, line in enumerate(lines) if line.strip()]
+    for index in written:
+        delimiter = header_delimiter(lines[index], sniffed, clock)
+        if delimiter is None:
+            continue
+        if index == written[0]:
+            return None
+        preamble = [(number + 1, shown(lines[number])) for number in written if number < index]
+        return delimiter, "\n" * index + text[starts[index]:], preamble, index + 1
+    return None
+
+
+def header_delimiter(line: str, sniffed: str, clock: Clock) -> str | None:
+    """The delimiter under which `line` is a header row (a time column and a vitals column, or the long
+    layout's columns) or a headerless long-layout row; the sniffed one first."""
+    for delimiter in dict.fromkeys((sniffed, *DELIMITERS)):
+        cells = next(csv.reader([LINE_END.sub("", line)], delimiter=delimiter), [])
+        fields = {HEADERS[key].field for key in (header_key(cell)[0] for cell in cells) if key in HEADERS}
+        if (fields & TIME_FIELDS and fields - TIME_FIELDS - {""} or long_columns(cells) is not None
+                or is_long_row(cells, clock)):
+            return delimiter
+    return None
+
+
+def shown(line: str, limit: int = 80) -> str:
+    """A preamble line as the report quotes it: its words, not its empty cells."""
+    words = " ".join(" ".join(cell.strip() for cell in re.split(r"[,;\t]", line) if cell.strip()).split())
+    return f"'{words[:limit]}…'" if len(words) > limit else f"'{words}'"
 
 
 def malformed(where_what: str) -> ValidationFailed:
@@ -323,6 +377,9 @@ def wide_rows(reader, plan: WidePlan, clock: Clock, out: Collector) -> Iterator[
         if status is not None and (state := cell(row, status).lower()) in NOT_CURRENT:
             out.skip(where, NOT_CURRENT[state])
             continue
+        if reader.line_num == plan.header_line + 1 and is_units_row(row, plan):
+            out.skip(where, "the units of the columns above, not a reading")
+            continue
         values = plain.values(row) if len(row) == width else None
         if values is None:
             values = read_numbers(row, plan.numbers, where, out)
@@ -382,6 +439,19 @@ class PlainCells:
                     known[text] = value
             values[field] = value
         return values or None
+
+
+UNIT_TEXT = re.compile(r"[\[(]?\s*[a-zA-Z%°/²][a-zA-Z0-9%°/.:²-]*\s*[\])]?")  # bpm, [mmHg], (hh:mm)
+
+
+def is_units_row(row: list, plan: WidePlan) -> bool:
+    """A row under the header giving each column's unit ("bpm", "[mmHg]", "%") and no time, as some
+    monitors export it."""
+    timed = [index for index in (plan.time, plan.date, plan.elapsed) if index is not None]
+    if any(cell(row, index) and not UNIT_TEXT.fullmatch(cell(row, index)) for index in timed):
+        return False
+    units = [cell(row, index) for index, *_ in plan.numbers]
+    return any(units) and all(UNIT_TEXT.fullmatch(unit) for unit in units if unit)
 
 
 def read_numbers(row: list, numbers: tuple, where: str, out: Collector) -> dict:
