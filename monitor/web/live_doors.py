@@ -19,8 +19,10 @@ from socketio import packet
 
 log = logging.getLogger(__name__)
 AUTH_SECONDS = 3.0
-CLIENT_PACKETS = {packet.CONNECT, packet.DISCONNECT, packet.EVENT, packet.ACK, packet.BINARY_EVENT,
-                  packet.BINARY_ACK}
+# What a client of /live may send: the server never asks a client for an acknowledgement and no event of
+# CONTRACT.md §3 carries binary data, so anything else is junk.
+CLIENT_PACKETS = {packet.CONNECT, packet.DISCONNECT, packet.EVENT}
+ENGINE_IO_TYPES = "0123456"
 
 
 class Doors:
@@ -35,6 +37,7 @@ class Doors:
         self.address_of: dict[str, str] = {}
         self.waiting: dict[str, float] = {}  # eio sid -> when it must have authenticated
         self.inner = {name: server.eio.handlers[name] for name in ("connect", "message", "disconnect")}
+        server.eio._async = dict(server.eio._async, websocket=frames_checked(server.eio._async["websocket"]))
         server.eio.on("connect", self.connect)
         server.eio.on("message", self.message)
         server.eio.on("disconnect", self.disconnect)
@@ -53,15 +56,17 @@ class Doors:
 
     def message(self, eio_sid: str, data):
         """Drop a frame that is not a Socket.IO packet a client may send, quietly (debug)."""
-        if isinstance(data, str):
-            try:
-                kind = self.server.packet_class(encoded_packet=data).packet_type
-            except Exception as error:  # any decoding failure is the client's, not ours
-                log.debug("malformed socket frame dropped", extra={"error": type(error).__name__})
-                return None
-            if kind not in CLIENT_PACKETS:
-                log.debug("socket frame of a type clients do not send dropped")
-                return None
+        if not isinstance(data, str):  # binary, or a payload Engine.IO read as a JSON number or object
+            log.debug("socket frame that is not Socket.IO text dropped")
+            return None
+        try:
+            decoded = self.server.packet_class(encoded_packet=data)
+        except Exception as error:  # any decoding failure is the client's, not ours
+            log.debug("malformed socket frame dropped", extra={"error": type(error).__name__})
+            return None
+        if not well_formed(decoded):
+            log.debug("socket frame of a kind or shape clients do not send dropped")
+            return None
         return self.inner["message"](eio_sid, data)
 
     def disconnect(self, eio_sid: str, *args):
@@ -85,3 +90,28 @@ class Doors:
         for sid in late:
             self.server.eio.disconnect(sid)
         return len(late)
+
+
+def well_formed(decoded) -> bool:
+    """A packet a client may send; an event's data must be [name, ...] with a text name."""
+    if decoded.packet_type not in CLIENT_PACKETS:
+        return False
+    if decoded.packet_type == packet.EVENT:
+        data = decoded.data
+        return isinstance(data, list) and bool(data) and isinstance(data[0], str)
+    return True
+
+
+def frames_checked(websocket_class):
+    """Engine.IO's websocket class for this server, dropping (at debug level) a frame that is not an Engine.IO
+    packet: Engine.IO itself would fail on it and the server log an error for every such frame."""
+
+    class FramesChecked(websocket_class):
+        def wait(self):
+            while True:
+                frame = super().wait()
+                if frame is None or isinstance(frame, bytes) or frame[:1] in tuple(ENGINE_IO_TYPES):
+                    return frame
+                log.debug("malformed Engine.IO frame dropped")
+
+    return FramesChecked

@@ -609,14 +609,16 @@ const connection = document.getElementById('connection');
 const banner = document.getElementById('disconnected');
 const signedOut = document.getElementById('signed-out');
 const caughtUp = document.getElementById('caught-up');
-const STATUS_WORDS = { connecting: 'Connecting…', 'catching-up': 'Catching up…', live: 'Live', disconnected: 'Disconnected', refused: 'Signed out' };
+const STATUS_WORDS = { connecting: 'Connecting…', 'catching-up': 'Catching up…', live: 'Live', behind: 'Behind', disconnected: 'Disconnected', refused: 'Signed out' };
 let wasDown = false;
 let caughtUpTimer = null;
 
 function onStatus(state, detail) {
   connection.dataset.state = state;
   connection.textContent = STATUS_WORDS[state];
-  if (state === 'disconnected') {
+  if (state === 'behind') { // the server's message queue is down: changes through other processes come late
+    connection.textContent = `Behind since ${clinicTime(detail)}`;
+  } else if (state === 'disconnected') {
     wasDown = true;
     banner.querySelector('time').dateTime = detail.toISOString();
     banner.querySelector('time').textContent = clinicTime(detail);

@@ -14,11 +14,15 @@ const BACKOFF = { reconnectionDelay: 500, reconnectionDelayMax: 8000, randomizat
 /**
  * scope: {dashboard: true} or {session_id: N}; since: the seq the page's data is current to.
  * onEvent(event) for each new event; onStatus(state, detail) with state one of "connecting", "catching-up",
- * "live" (detail: how many events were caught up), "disconnected" (detail: since when, a Date) and
- * "refused" (the sign-in has ended; no retry); onReload() when too much was missed to replay and the page
- * should fetch its data afresh (events after that keep coming).
+ * "live" (detail: how many events were caught up), "behind" (detail: since when, a Date: the server's message
+ * queue is unreachable, so changes made through other server processes come late; "live" again when it is
+ * back), "disconnected" (detail: since when, a Date) and "refused" (the sign-in has ended; no retry);
+ * onReload() when too much was missed to replay and the page should fetch its data afresh (events after that
+ * keep coming). When the server says the sign-in ended (its idle or absolute timeout, CONTRACT.md §3) the
+ * page is cleared to the login: onSignedOut(), by default to /login?next=<this page>.
  */
-export function connectLive({ scope, since = 0, onEvent, onStatus = () => {}, onReload = () => location.reload() }) {
+export function connectLive({ scope, since = 0, onEvent, onStatus = () => {}, onReload = () => location.reload(),
+  onSignedOut = toLogin }) {
   let lastSeq = since;
   let held = null; // events that arrived while a subscribe is unanswered
   let downSince = null;
@@ -50,11 +54,17 @@ export function connectLive({ scope, since = 0, onEvent, onStatus = () => {}, on
       lastSeq = Math.max(lastSeq, ack.last_seq);
       downSince = null;
       onStatus('live', waiting.filter((e) => e.seq > before).length);
+      if (ack.behind_since) onStatus('behind', new Date(ack.behind_since));
     });
   }
 
   socket.on('connect', subscribe);
   socket.on('event', (event) => { if (held) held.push(event); else deliver(event); });
+  socket.on('status', (body) => {
+    if (body.behind_since) onStatus('behind', new Date(body.behind_since));
+    else onStatus('live', 0);
+  });
+  socket.on('signed_out', () => { socket.close(); onStatus('refused'); onSignedOut(); });
   socket.on('disconnect', (reason) => {
     held = null;
     if (reason === 'io server disconnect') { onStatus('refused'); return; } // signed out elsewhere
@@ -72,4 +82,9 @@ export function connectLive({ scope, since = 0, onEvent, onStatus = () => {}, on
     lastSeq: () => lastSeq,
     close: () => socket.close(),
   };
+}
+
+function toLogin() {
+  document.body.replaceChildren(); // nothing of the record stays on screen
+  location.assign(`/login?next=${encodeURIComponent(location.pathname + location.search)}`);
 }
