@@ -332,7 +332,8 @@ CREATE INDEX IF NOT EXISTS assessments_session ON assessments(session_id, instru
 CREATE INDEX IF NOT EXISTS notes_session ON notes(session_id, at);
 CREATE INDEX IF NOT EXISTS users_listed ON users(username, id);
 CREATE INDEX IF NOT EXISTS patients_listed ON patients(family_name, given_name, id);
-CREATE INDEX IF NOT EXISTS sessions_active ON sessions(id) WHERE state NOT IN ('discharged', 'aborted');
+DROP INDEX IF EXISTS sessions_state;
+CREATE INDEX IF NOT EXISTS sessions_active ON sessions(state) WHERE state NOT IN ('discharged', 'aborted');
 CREATE INDEX IF NOT EXISTS audit_alert_time ON audit(action, at) WHERE entity = 'alert';
 CREATE INDEX IF NOT EXISTS audit_alert_entity ON audit(entity_id) WHERE entity = 'alert';
 """

@@ -19,7 +19,8 @@ from . import lists, rems
 
 SHOWN = 100  # rows of each part; the counts are of all
 TO_SIGN_WHERE = ["signed_at IS NULL", "state IN ('discharged', 'aborted')"]  # the partial index sessions_to_sign
-ACTIVE_WHERE = "state IN ('infusing', 'paused', 'recovery', 'ready')"
+# The first term lets the partial index sessions_active (only the sessions not yet ended) answer it.
+ACTIVE_WHERE = "state NOT IN ('discharged', 'aborted') AND state IN ('infusing', 'paused', 'recovery', 'ready')"
 OLDEST_FIRST = Order(("listed_at", "id"), descending=False)
 DISCHARGE_SCORES = tuple(k for k, spec in instruments.INSTRUMENTS.items() if spec.get("discharge_min"))
 
