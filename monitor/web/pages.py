@@ -11,7 +11,7 @@ from ..record import shifts, side_effects, users
 from ..rules import instruments, rulesets
 from ..store import events
 from ..timeutil import iso, parse, parse_stored
-from ..views import alarms, course, handover, lists, rems, reports, session_record, worklist
+from ..views import alarms, course, handover, lists, outcome_report, rems, reports, session_record, worklist
 from ..views import dashboard as central_station
 from ..views import vocabulary as words
 from . import charts
@@ -228,8 +228,12 @@ def clinic_reports():
     if g.user["role"] in REVIEWERS:
         review = alarms.alarm_review(store().db, *report_window())
         alarm_charts = {name: charts.in_the_look(figure) for name, figure in alarms.charts(review).items()}
+    clinic_outcomes = outcome_report.outcome_report(store().db, store().now())
+    outcome_charts = {name: charts.in_the_look(figure)
+                      for name, figure in outcome_report.charts(clinic_outcomes).items()}
     return render_template("reports.html", report=figures, figures=charts.report_figures(figures), review=review,
-                           alarm_charts=alarm_charts, alarm_title=words.alarm_title)
+                           alarm_charts=alarm_charts, alarm_title=words.alarm_title, outcomes=clinic_outcomes,
+                           outcome_charts=outcome_charts, outcome_titles=words.SHORT_TITLES)
 
 
 @blueprint.route("/admin")

@@ -67,6 +67,7 @@ API = {
     ("POST", "/api/sessions/{session_id}/rems/answers"): RECORDERS,
     ("GET", "/api/rems"): EVERYONE,
     ("GET", "/api/patients/{patient_id}/export"): EVERYONE,
+    ("GET", "/api/reports/outcomes"): EVERYONE,
     ("GET", "/api/worklist"): EVERYONE,
 }
 PAGES = {

@@ -19,10 +19,10 @@ def phq9_of(total: int) -> dict:
     return items
 
 
-def infusion(api, clock, patient_id, number, at, phq9=None, gad7=None):
+def infusion(api, clock, patient_id, number, at, phq9=None, gad7=None, indication="depression"):
     """One infusion of the course at `at`, scored before the dose, then given."""
     clock.set(at)
-    session = api.session(patient_id=patient_id, series_number=number, indication="depression")["id"]
+    session = api.session(patient_id=patient_id, series_number=number, indication=indication)["id"]
     api.transition(session, "baseline")
     for instrument, total, items in (("phq9", phq9, phq9_of), ("gad7", gad7, None)):
         if total is not None:
