@@ -4,7 +4,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
+import re
 import secrets
+import unicodedata
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -16,6 +18,7 @@ from ..store.db import Actor, Transaction
 from ..timeutil import iso, parse_stored
 
 ROLES = ("nurse", "clinician", "admin")
+USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 RECORDERS = ("nurse", "clinician")
 hasher = PasswordHasher()  # argon2id with the library's recommended parameters
 
@@ -32,11 +35,27 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def canonical_name(typed: str) -> str:
+    """A user name as it is kept and looked up: Unicode-normalised (NFKC), without surrounding spaces,
+    in lower case, so "Nurse " and "nurse" are one name."""
+    return unicodedata.normalize("NFKC", typed).strip().lower()
+
+
 def add(tx: Transaction, username: str, role: str, password: str) -> int:
+    """A new user. Its name is kept canonical and must be plain letters a-z, digits, `.`, `_` or `-`, so
+    no look-alike (a zero-width or right-to-left mark, a Cyrillic letter, a trailing space) can pass for
+    another user; a password of only spaces is refused."""
+    username = canonical_name(username)
     if role not in ROLES:
         raise ValidationFailed(f"role must be one of {', '.join(ROLES)}", {"role": "unknown role"})
+    if not USERNAME.fullmatch(username):
+        raise ValidationFailed("a user name is 1 to 64 of the letters a-z, digits, '.', '_' and '-', starting "
+                               "with a letter or digit", {"username": "letters a-z, digits, . _ - only"})
     if len(password) < 8:
         raise ValidationFailed("password must be at least 8 characters", {"password": "too short"})
+    if len(password.strip()) < 8:
+        raise ValidationFailed("password must have at least 8 characters besides spaces",
+                               {"password": "too many spaces"})
     if tx.execute("SELECT 1 FROM users WHERE username = ?", (username,)).fetchone():
         raise Conflict(f"user {username} exists", {"username": "already exists"})
     user_id = tx.insert("users", {
@@ -47,6 +66,11 @@ def add(tx: Transaction, username: str, role: str, password: str) -> int:
 
 
 def set_disabled(tx: Transaction, user_id: int, disabled: bool) -> None:
+    """Disable (ending its logins and tokens at once) or enable a user; the last enabled admin stays,
+    or no one could manage users again."""
+    if disabled and is_last_admin(tx.db, user_id):
+        raise Conflict("the last active admin cannot be disabled: make another user admin first",
+                       {"disabled": "last active admin"})
     tx.execute("UPDATE users SET disabled = ? WHERE id = ?", (int(disabled), user_id))
     if disabled:
         tx.execute("UPDATE login_sessions SET ended_at = ? WHERE user_id = ? AND ended_at IS NULL",
@@ -56,9 +80,14 @@ def set_disabled(tx: Transaction, user_id: int, disabled: bool) -> None:
     tx.audit("user.disable" if disabled else "user.enable", "user", user_id)
 
 
+def is_last_admin(db: Database, user_id: int) -> bool:
+    admins = [r[0] for r in db.execute("SELECT id FROM users WHERE role = 'admin' AND disabled = 0")]
+    return admins == [user_id]
+
+
 def by_name(db: Database, username: str) -> dict | None:
     row = db.execute("SELECT id, username, role, password_hash, disabled FROM users WHERE username = ?",
-                     (username,)).fetchone()
+                     (canonical_name(username),)).fetchone()
     return dict(zip(("id", "username", "role", "password_hash", "disabled"), row)) if row else None
 
 

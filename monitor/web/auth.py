@@ -5,6 +5,7 @@
 """
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from flask import Blueprint, current_app, g, make_response, redirect, render_template, request, session, url_for
@@ -20,6 +21,7 @@ UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
 REFUSED = "Unknown user or wrong password."
 # One address may fail this many times the per-user allowance (a clinic shares one address).
 FAILURES_PER_ADDRESS_FACTOR = 6
+SAME_SITE_PATH = re.compile(r"/(?![/\\])[\x21-\x7e]*")  # printable ASCII, no space; a first `/` alone
 
 
 def store():
@@ -101,8 +103,10 @@ def login():
 
 
 def safe_next(target: str | None) -> str:
-    """Only same-site paths after login, never another host."""
-    if target and target.startswith("/") and not target.startswith("//"):
+    """Only a path of this site after login, never another host: one leading slash, then no slash or
+    backslash, and no control character or space anywhere (a browser drops a tab or newline, so
+    `/%09/evil.example` would become `//evil.example`)."""
+    if target and SAME_SITE_PATH.fullmatch(target):
         return target
     return url_for("pages.dashboard")
 

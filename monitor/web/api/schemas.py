@@ -176,7 +176,8 @@ EVENTS = {"type": "object", "required": ["events", "last_seq"],
 ERROR = {"type": "object", "required": ["error"], "properties": {"error": {
     "type": "object", "required": ["code", "message", "fields"],
     "properties": {"code": {"enum": ["bad_request", "unauthenticated", "forbidden", "not_found", "conflict",
-                                     "too_large", "validation_failed", "needs_confirmation"]},
+                                     "too_large", "validation_failed", "needs_confirmation", "locked_out",
+                                     "disk_full", "database_read_only", "database_unavailable"]},
                    "message": STR, "fields": {"type": "object", "additionalProperties": STR}}}}}
 
 COMPONENTS = {"Error": ERROR, "Patient": PATIENT, "Session": SESSION, "SessionRecord": SESSION_RECORD,

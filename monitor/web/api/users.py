@@ -30,7 +30,7 @@ def add_user(body):
 
 
 @api.operation("/users/<int:user_id>", "POST", summary="Disable or enable a user (admin)", roles=("admin",),
-               body=s.USER_STATE_IN, response={"type": "object"}, errors=(404,))
+               body=s.USER_STATE_IN, response={"type": "object"}, errors=(404, 409))
 def set_user_state(user_id, body):
     if users.by_id(store().db, user_id) is None:
         raise NotFound(f"no user {user_id}")
