@@ -43,9 +43,9 @@ def week_start(moment: datetime, zone: tzinfo) -> datetime:
 
 def dosed_since(db: Database, since: str) -> list[tuple[int, str]]:
     """(session id, first dose time) of every session first dosed at or after `since`."""
-    cursor = db.execute("SELECT id, first_dose_at FROM sessions WHERE first_dose_at >= ? ORDER BY first_dose_at",
-                        (since,))
-    return [(r[0], r[1]) for r in cursor]
+    rows = db["sessions"].rows_where("first_dose_at >= ?", [since], order_by="first_dose_at",
+                                     select="id, first_dose_at")
+    return [(r["id"], r["first_dose_at"]) for r in rows]
 
 
 WINDOW_ROWS = """

@@ -43,8 +43,8 @@ def session_summary(db: Database, session_id: int) -> dict:
 def treatment_series(db: Database, patient_id: int) -> dict:
     """A patient and the course of their sessions, with per-session figures for the series view."""
     patient = patients.get(db, patient_id)
-    ids = [r[0] for r in db.execute("SELECT id FROM sessions WHERE patient_id = ? ORDER BY series_number, id",
-                                    (patient_id,))]
+    ids = [r["id"] for r in db["sessions"].rows_where("patient_id = ?", [patient_id], order_by="series_number, id",
+                                                       select="id")]
     return patient | {"sessions": [series_row(db, session_id) for session_id in ids]}
 
 
@@ -57,9 +57,9 @@ def series_row(db: Database, session_id: int) -> dict:
     steps = sessions.transitions(db, session_id)
     line = sessions.timeline(steps)
     baseline = sessions.baseline_vitals(db, session_id)
-    peak = db.execute("SELECT sbp, dbp, taken_at FROM vitals_current WHERE session_id = ? AND sbp IS NOT NULL"
-                      " AND taken_at >= COALESCE(?, '') ORDER BY sbp DESC, taken_at LIMIT 1",
-                      (session_id, line.get("infusing"))).fetchone()
+    peak = next(db["vitals_current"].rows_where(
+        "session_id = ? AND sbp IS NOT NULL AND taken_at >= COALESCE(?, '')", [session_id, line.get("infusing")],
+        order_by="sbp DESC, taken_at", select="sbp, dbp", limit=1), None)
     effects = side_effects.for_session(db, session_id)
     worst = max(effects, key=lambda e: (SEVERITY_RANK[e["severity"]], e["serious"]), default=None)
     durations = sessions.durations(steps)
@@ -68,9 +68,9 @@ def series_row(db: Database, session_id: int) -> dict:
         "route": session["route"], "state": session["state"], "dose_mg": session["dose_mg"],
         "dose_mg_per_kg": session["dose_mg_per_kg"], "started_at": line.get("infusing"),
         "baseline_sbp": baseline and baseline["sbp"], "baseline_dbp": baseline and baseline["dbp"],
-        "peak_sbp": peak and peak[0], "peak_dbp": peak and peak[1],
-        "sbp_rise": peak[0] - baseline["sbp"] if peak and baseline else None,
-        "dbp_rise": peak[1] - baseline["dbp"] if peak and baseline and peak[1] is not None
+        "peak_sbp": peak and peak["sbp"], "peak_dbp": peak and peak["dbp"],
+        "sbp_rise": peak["sbp"] - baseline["sbp"] if peak and baseline else None,
+        "dbp_rise": peak["dbp"] - baseline["dbp"] if peak and baseline and peak["dbp"] is not None
         and baseline["dbp"] is not None else None,
         "worst_side_effect": worst and {"kind": worst["kind"], "severity": worst["severity"]},
         "recovery_minutes": durations["recovery"],

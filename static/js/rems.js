@@ -3,17 +3,19 @@ import { send, status } from './forms.js';
 
 const form = document.getElementById('rems-submit');
 
+// The form is printed from the record: after a change, the page is read again; a refusal is said on the form.
+async function sendThenReload(target, url, body) {
+  const answer = await send('POST', url, body);
+  if (answer.ok) window.location.reload();
+  else status(target, answer.error.message, 'error');
+}
+
 async function submit(event) {
   event.preventDefault();
   const submittedAt = form.elements.submitted_at.value.trim();
   const reference = form.elements.reference.value.trim();
   const body = { submitted_at: submittedAt || null, reference: reference || null };
-  const answer = await send('POST', `/api/sessions/${form.dataset.sessionId}/rems/submitted`, body);
-  if (answer.ok) {
-    window.location.reload();
-    return;
-  }
-  status(form, answer.error.message, 'error');
+  await sendThenReload(form, `/api/sessions/${form.dataset.sessionId}/rems/submitted`, body);
 }
 
 if (form) form.addEventListener('submit', submit);
@@ -32,12 +34,7 @@ async function saveAnswers(event) {
   }
   const lot = answers.elements.namedItem('lot_number');
   if (lot && lot.value.trim()) body.lot_number = lot.value.trim();
-  const answer = await send('POST', `/api/sessions/${answers.dataset.sessionId}/rems/answers`, body);
-  if (answer.ok) {
-    window.location.reload();
-    return;
-  }
-  status(answers, answer.error.message, 'error');
+  await sendThenReload(answers, `/api/sessions/${answers.dataset.sessionId}/rems/answers`, body);
 }
 
 if (answers) answers.addEventListener('submit', saveAnswers);
