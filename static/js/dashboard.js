@@ -206,15 +206,15 @@ function buildTile(id) {
     element('span', { class: 'who' }),
     element('span', { class: 'state' }),
     element('span', { class: 'clock', title: 'Time since the infusion started' }),
-    element('span', { class: 'mine', text: 'Your chair', hidden: '' }));
+    element('span', { class: 'mine', text: 'Your chair', hidden: '' }),
+    element('span', { class: 'overdue', text: 'Vitals overdue', hidden: '' }));
   const readings = element('dl', { class: 'readings' });
   for (const r of READINGS) {
     readings.append(element('div', { class: 'reading', 'data-measure': r.key },
-      element('dt', { text: r.label }),
-      element('dd', {}, element('span', { class: 'value' }), element('span', { class: 'unit', text: r.unit }),
-        element('span', { class: 'age' }))));
+      element('dt', {}, r.label, element('span', { class: 'unit', text: r.unit })),
+      element('dd', {}, element('span', { class: 'value' }), element('span', { class: 'age' }))));
   }
-  readings.append(element('div', { class: 'reading news2', 'data-measure': 'news2' },
+  const news2 = element('dl', { class: 'readings news2-row' }, element('div', { class: 'reading news2', 'data-measure': 'news2' },
     element('dt', { text: WORDS.measures.news2 }), element('dd', {}, element('span', { class: 'value' }),
       element('span', { class: 'band' }))));
   const trend = document.createElementNS(SVG, 'svg');
@@ -228,12 +228,11 @@ function buildTile(id) {
     trend.append(line);
   }
   article.append(head, readings,
-    element('div', { class: 'trend-row' }, trend,
+    element('div', { class: 'trend-row' }, news2, trend,
       element('span', { class: 'legend', 'aria-hidden': 'true' }, element('span', { class: 'key-sbp', text: shortLabel('sbp') }),
         element('span', { class: 'key-hr', text: shortLabel('hr') }))),
-    element('p', { class: 'overdue', text: 'Vitals overdue', hidden: '' }),
     element('ul', { class: 'side-effects', 'aria-label': 'Open side effects' }),
-    element('ul', { class: 'alerts', 'aria-label': 'Alerts' }),
+    buildBanner(id),
     element('p', { class: 'tile-status', role: 'status' }));
   tile.append(article);
   return tile;
@@ -302,8 +301,44 @@ function renderSideEffects(tile, model) {
   })));
 }
 
+// A tile shows its highest open alert as a banner, with a count of the others; acknowledging or silencing
+// it happens on the tile, and every alert (with a comment for the acknowledgement) in a panel opened from it.
+function buildBanner(id) {
+  const messageId = `banner-${id}-message`;
+  return element('div', { class: 'banner', hidden: '' },
+    element('span', { class: 'priority' }),
+    element('span', { class: 'message', id: messageId }),
+    element('span', { class: 'alert-actions' },
+      element('button', { type: 'button', 'data-action': 'acknowledge', 'aria-describedby': messageId, text: 'Acknowledge' }),
+      element('button', { type: 'button', 'data-action': 'silence', 'aria-describedby': messageId, text: `Silence ${MUTE_MINUTES} min` }),
+      element('button', { type: 'button', 'data-action': 'panel', class: 'more', 'aria-haspopup': 'dialog' })),
+    element('span', { class: 'alert-state' }));
+}
+
 function renderAlerts(tile, model) {
-  const ul = tile.querySelector('.alerts');
+  const wanted = openAlerts(model);
+  const banner = tile.querySelector('.banner');
+  banner.hidden = wanted.length === 0;
+  if (wanted.length) {
+    updateAlert(banner, wanted[0]);
+    banner.querySelector('.message').title = wanted[0].message;
+    banner.querySelector('.more').textContent = wanted.length > 1 ? `+${wanted.length - 1} more` : 'Details';
+  }
+  if (panel.open && Number(panel.dataset.sessionId) === model.session.id) renderPanel(model);
+}
+
+const panel = document.getElementById('alert-panel');
+
+function openPanel(sessionId) {
+  panel.dataset.sessionId = sessionId;
+  renderPanel(models.get(sessionId));
+  if (!panel.open) panel.showModal();
+}
+
+function renderPanel(model) {
+  if (!model) { panel.close(); return; }
+  panel.querySelector('h2').textContent = `Chair ${model.session.chair} · ${model.patient.initials} · ${model.patient.mrn_tail}: alerts`;
+  const ul = panel.querySelector('.alerts');
   const wanted = openAlerts(model);
   const existing = new Map([...ul.children].map((li) => [Number(li.dataset.alertId), li]));
   wanted.forEach((alert, index) => {
@@ -314,6 +349,7 @@ function renderAlerts(tile, model) {
     if (ul.children[index] !== li) ul.insertBefore(li, ul.children[index] || null);
   });
   for (const li of existing.values()) li.remove();
+  panel.querySelector('.none').hidden = wanted.length > 0;
 }
 
 function buildAlert(alert) {
@@ -332,6 +368,7 @@ function buildAlert(alert) {
 }
 
 function updateAlert(li, alert) {
+  li.dataset.alertId = alert.id;
   li.dataset.priority = alert.priority;
   li.dataset.state = alert.state;
   li.querySelector('.priority').textContent = WORDS.priorities[alert.priority].word;
@@ -341,7 +378,8 @@ function updateAlert(li, alert) {
   if (silenced) state = `${state ? `${state}, ` : ''}silenced until ${clinicTime(new Date(alert.silenced_until))}`;
   li.querySelector('.alert-state').textContent = state;
   li.querySelector('[data-action="acknowledge"]').hidden = alert.state !== 'active';
-  li.querySelector('.comment').hidden = alert.state !== 'active';
+  const comment = li.querySelector('.comment');
+  if (comment) comment.hidden = alert.state !== 'active';
   li.querySelector('[data-action="silence"]').hidden = Boolean(silenced);
 }
 
@@ -404,18 +442,20 @@ function highestSounding() {
 
 // ---- acknowledging and silencing from a tile ------------------------------------------------------
 
-list.addEventListener('click', async (event) => {
+async function act(event) {
   const button = event.target.closest('button[data-action]');
   if (!button) return;
   const li = button.closest('[data-alert-id]');
   const tile = button.closest('.tile');
-  const status = tile.querySelector('.tile-status');
+  if (button.dataset.action === 'panel') { openPanel(Number(tile.dataset.sessionId)); return; }
+  const status = (tile || panel).querySelector('.tile-status');
   const id = Number(li.dataset.alertId);
   const action = button.dataset.action;
+  const comment = li.querySelector('.comment');
   button.disabled = true;
   status.textContent = '';
   try {
-    const body = action === 'acknowledge' ? { comment: li.querySelector('.comment').value.trim() || null } : { minutes: MUTE_MINUTES };
+    const body = action === 'acknowledge' ? { comment: (comment && comment.value.trim()) || null } : { minutes: MUTE_MINUTES };
     const answer = await send('POST', `/api/alerts/${id}/${action}`, body);
     if (!answer.ok) throw new Error(answer.error.message);
     const alert = answer.data;
@@ -427,6 +467,12 @@ list.addEventListener('click', async (event) => {
   } finally {
     button.disabled = false;
   }
+}
+
+list.addEventListener('click', act);
+panel.addEventListener('click', (event) => {
+  if (event.target.closest('[data-close]')) panel.close();
+  else act(event);
 });
 
 // ---- sound: a distinct pattern per priority, a mute that runs out ------------------------------------

@@ -136,9 +136,11 @@ def test_an_alert_is_acknowledged_from_the_page(page, clinic):
     sign_in_page(page, "clinician")
     expect(page.locator("#connection")).to_have_text("Live")
     clinic.vitals(session_id, sbp=188, dbp=96)
-    alert = tile(page, session_id).locator(".alert", has_text="SBP 188 ≥ 180")
+    banner = tile(page, session_id).locator(".banner", has_text="SBP 188 ≥ 180")
+    expect(banner.locator(".priority")).to_have_text("High")
+    banner.locator(".more").click()  # the panel with every alert, and a comment for the acknowledgement
+    alert = page.locator("#alert-panel .alert", has_text="SBP 188 ≥ 180")
     expect(alert).to_be_visible()
-    expect(alert.locator(".priority")).to_have_text("High")
     alert.get_by_label("Comment for the acknowledgement").fill("labetalol given")
     alert.get_by_role("button", name="Acknowledge").click()
     expect(alert.locator(".alert-state")).to_have_text("acknowledged by clinician")
@@ -151,7 +153,7 @@ def test_an_alert_is_silenced_for_two_minutes_from_the_page(page, clinic):
     session_id = clinic.infusing("10")
     sign_in_page(page, "nurse")
     clinic.vitals(session_id, temp_c=39.4)
-    alert = tile(page, session_id).locator(".alert", has_text="Temp 39.4 ≥ 39.1")
+    alert = tile(page, session_id).locator(".banner", has_text="Temp 39.4 ≥ 39.1")
     alert.get_by_role("button", name="Silence 2 min").click()
     expect(alert.locator(".alert-state")).to_contain_text("silenced until")
     [stored] = [a for a in clinic.alerts(session_id) if a["key"] == "temp"]
@@ -167,7 +169,7 @@ def test_vitals_overdue_shows_on_the_tile_and_goes_when_vitals_are_saved(page, c
     expect(tile(page, session_id).locator(".overdue")).to_be_hidden()
     clinic.call("POST", f"/api/sessions/{session_id}/transitions", {"to": "infusing"})
     expect(tile(page, session_id).locator(".overdue")).to_be_visible()
-    expect(tile(page, session_id).locator(".alert .message")).to_have_text(re.compile(r"^Vitals overdue: last 20"))
+    expect(tile(page, session_id).locator(".banner .message")).to_have_text(re.compile(r"^Vitals overdue: last 20"))
     clinic.vitals(session_id, hr=74)
     expect(tile(page, session_id).locator(".overdue")).to_be_hidden()
 
@@ -215,7 +217,9 @@ def test_the_dashboard_has_no_serious_accessibility_violations(page, clinic, the
     sign_in_page(page, "clinician")
     if theme == "dark":
         page.get_by_role("button", name="Dark theme").click()
-    expect(tile(page, session_id).locator(".alert")).to_have_count(4)  # bp_high, bp_rise, hr, side_effect
+    expect(tile(page, session_id).locator(".banner .more")).to_have_text("+3 more")  # bp_high; bp_rise, hr, side_effect
+    tile(page, session_id).locator(".banner .more").click()
+    expect(page.locator("#alert-panel .alert")).to_have_count(4)
     found = axe_violations(page)
     assert found == [], [(v["id"], [n["target"] for n in v["nodes"]]) for v in found]
 
