@@ -1,5 +1,10 @@
 """A realistic demo clinic: patients part-way through a six-session course, sessions in every state.
 
+Their PHQ-9 and GAD-7 (and a baseline MADRS before esketamine) are scored before each infusion and fall
+across the course as courses do: Okafor responds, Moreau remits, Lindqvist does not respond, Brennan
+stopped after the first infusion (not returned), and Okafor's third PHQ-9 had item 9 positive, which
+the clinician assessed the same day and acknowledged with a comment.
+
 Blood pressure rises during the infusion, peaks near 40 minutes and settles in
 recovery; some sessions have nausea or dissociation. Entries are written as if
 made at the bedside at their clinical time, so none is flagged late.
@@ -13,8 +18,10 @@ from datetime import datetime, timedelta, tzinfo
 
 from sqlite_utils import Database
 
+from .alerts import engine
 from .errors import ApiError
 from .record import assessments, notes, patients, sessions, side_effects, users, vitals
+from .rules.instruments import INSTRUMENTS
 from .store.db import SYSTEM, Store
 
 LOGINS = (("nurse", "nurse", "nurse-demo-1"), ("nurse2", "nurse", "nurse-demo-2"),
@@ -26,7 +33,17 @@ PATIENTS = (
     ("MRN-100568", "Tanaka", "Hiro", "1971-01-30", "male", 74.0),
     ("MRN-100679", "Silva", "Ana", "1965-09-08", "female", 71.0),
     ("MRN-100781", "Novak", "Petra", "1990-12-12", "female", 63.0),
+    ("MRN-100892", "Brennan", "Siobhan", "1983-04-27", "female", 66.0),
 )
+# (patient index, series number) -> the outcome totals scored before that infusion; "item_9" is PHQ-9's.
+SCORES = {
+    (0, 1): {"phq9": 20, "gad7": 15}, (0, 2): {"phq9": 15, "gad7": 12},
+    (0, 3): {"phq9": 12, "gad7": 10, "item_9": 1}, (0, 4): {"phq9": 9, "gad7": 7},
+    (1, 1): {"phq9": 18, "gad7": 13}, (1, 2): {"phq9": 17, "gad7": 12},
+    (2, 1): {"phq9": 16, "gad7": 11, "madrs": 30}, (2, 2): {"phq9": 8, "gad7": 6}, (2, 3): {"phq9": 4, "gad7": 3},
+    (3, 5): {"phq9": 10, "gad7": 8}, (4, 2): {"phq9": 13, "gad7": 9}, (6, 1): {"phq9": 19, "gad7": 14},
+}
+RISK_ASSESSMENT = "Same-day risk assessment: passive thoughts, no plan or intent; safety plan reviewed; continue."
 
 
 def seeded(db: Database) -> bool:
@@ -75,6 +92,8 @@ def seed(store: Store, zone: tzinfo, seed_value: int = 7) -> list[tuple[str, str
             (2, 3, 0, 95, "ready", "esketamine", "3"), (3, 5, 0, 18, "paused", "ketamine", "4"),
             (4, 2, 0, None, "baseline", "ketamine", "5"), (5, 1, 0, None, "scheduled", "ketamine", "6"),
             (4, 1, 5, None, "aborted", "ketamine", "5"),
+            (2, 1, 10, None, "discharged", "esketamine", "3"), (2, 2, 6, None, "discharged", "esketamine", "3"),
+            (6, 1, 20, None, "discharged", "ketamine", "6"),
         ]
         for patient_index, series, days_ago, minutes, final, drug, chair in plan:
             weight = PATIENTS[patient_index][5]
@@ -82,14 +101,14 @@ def seed(store: Store, zone: tzinfo, seed_value: int = 7) -> list[tuple[str, str
             if minutes is None and days_ago:
                 start = (now - timedelta(days=days_ago)).replace(hour=10, minute=0)
             build_session(store, clock, nurse, clinician, ids[patient_index], series, start, now, final, drug,
-                          chair, weight, rng)
+                          chair, weight, rng, SCORES.get((patient_index, series), {}))
     finally:
         store.clock = real_clock
     return list(LOGINS)
 
 
 def build_session(store, clock, nurse, clinician, patient_id, series, start, now, final, drug, chair,
-                  weight, rng) -> None:
+                  weight, rng, scores: dict) -> None:
     """One session from check-in to `final`, with vitals, side effects, scores and notes."""
     esketamine = drug == "esketamine"
     checkin = start - timedelta(minutes=20) if final not in ("scheduled", "baseline") else now - timedelta(minutes=12)
@@ -124,6 +143,7 @@ def build_session(store, clock, nurse, clinician, patient_id, series, start, now
 
     step("baseline", checkin + timedelta(minutes=2))
     vitals_at(checkin + timedelta(minutes=5), -15)
+    score_outcomes(store, clock, nurse, clinician, session_id, checkin + timedelta(minutes=8), scores)
     if final == "baseline":
         return
     if final == "aborted":
@@ -132,15 +152,16 @@ def build_session(store, clock, nurse, clinician, patient_id, series, start, now
     step("infusing", start)
     elapsed_now = (now - start).total_seconds() / 60
     infusion_end = min(5 if esketamine else 40, elapsed_now)
-    last = 0
+    last, recovering = 0, False
     for minute in range(5, int(min(elapsed_now, 150)) + 1, 5 if elapsed_now < 150 else 10):
         at = start + timedelta(minutes=minute)
         if final == "paused" and minute == 15:
             step("paused", at - timedelta(minutes=2), reason="nausea")
             record_side_effect(store, clock, nurse, session_id, at - timedelta(minutes=3), "nausea", "moderate",
                                {"drug": "ondansetron", "dose": "4 mg IV", "infusion": "paused"})
-        if minute == infusion_end + 5 and final not in ("infusing", "paused"):
+        if minute >= infusion_end + 5 and not recovering and final not in ("infusing", "paused"):
             step("recovery", start + timedelta(minutes=infusion_end))
+            recovering = True
         vitals_at(at, minute, moaas=4 if minute <= infusion_end else 5)
         last = minute
         if minute in (20, 25) and series <= 2:
@@ -173,6 +194,40 @@ def build_session(store, clock, nurse, clinician, patient_id, series, start, now
         clock.moment = ready_at + timedelta(hours=3)
         with store.write(clinician) as tx:
             sessions.sign(tx, session_id, "Reviewed the session record; care as documented.")
+
+
+def outcome_items(instrument: str, total: int, item_9: int = 0) -> dict:
+    """Item scores adding up to `total`, filled from the first item (PHQ-9's item 9 as given)."""
+    names = list(INSTRUMENTS[instrument]["items"])
+    high = INSTRUMENTS[instrument]["items"][names[0]][1]
+    items, left = {}, total - (item_9 if instrument == "phq9" else 0)
+    for name in names:
+        if instrument == "phq9" and name == "item_9":
+            items[name] = item_9
+            continue
+        items[name] = min(high, left)
+        left -= items[name]
+    return items
+
+
+def score_outcomes(store, clock, nurse, clinician, session_id, at, scores: dict) -> None:
+    """The outcome measures before the infusion (the patient's self-reports entered by the nurse, MADRS by
+    the clinician); a positive PHQ-9 item 9 is assessed by the clinician ten minutes later."""
+    for instrument in ("phq9", "gad7", "madrs"):
+        if instrument not in scores:
+            continue
+        clock.moment = at
+        actor = clinician if instrument == "madrs" else nurse
+        body = {"instrument": instrument, "at": at.isoformat(),
+                "items": outcome_items(instrument, scores[instrument], scores.get("item_9", 0)),
+                "answered_by": "staff" if instrument == "madrs" else "patient"}
+        with store.write(actor) as tx:
+            assessments.record(tx, session_id, body, zone=at.tzinfo)
+    alert = engine.open_alert(store.db, session_id, "suicidality")
+    if alert:
+        clock.moment = at + timedelta(minutes=10)
+        with store.write(clinician) as tx:
+            engine.acknowledge(tx, alert["id"], RISK_ASSESSMENT)
 
 
 def record_side_effect(store, clock, nurse, session_id, at, kind, severity, intervention) -> None:

@@ -112,7 +112,7 @@ def test_backup_makes_a_checked_copy_that_opens(env):
     assert result.exit_code == 0, result.output
     copy = sqlite3.connect(env / "copy.db")
     assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    assert copy.execute("SELECT COUNT(*) FROM sessions").fetchone()[0] == 11
+    assert copy.execute("SELECT COUNT(*) FROM sessions").fetchone()[0] == 14
     refused = runner.invoke(main, ["backup", str(env / "copy.db")])
     assert refused.exit_code != 0
 
