@@ -20,6 +20,7 @@ from ..timeutil import iso, parse_stored
 ROLES = ("nurse", "clinician", "admin")
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 RECORDERS = ("nurse", "clinician")
+MIN_PASSWORD = 8  # characters, and as many besides spaces
 hasher = PasswordHasher()  # argon2id with the library's recommended parameters
 
 
@@ -51,10 +52,10 @@ def add(tx: Transaction, username: str, role: str, password: str) -> int:
     if not USERNAME.fullmatch(username):
         raise ValidationFailed("a user name is 1 to 64 of the letters a-z, digits, '.', '_' and '-', starting "
                                "with a letter or digit", {"username": "letters a-z, digits, . _ - only"})
-    if len(password) < 8:
-        raise ValidationFailed("password must be at least 8 characters", {"password": "too short"})
-    if len(password.strip()) < 8:
-        raise ValidationFailed("password must have at least 8 characters besides spaces",
+    if len(password) < MIN_PASSWORD:
+        raise ValidationFailed(f"password must be at least {MIN_PASSWORD} characters", {"password": "too short"})
+    if len(password.strip()) < MIN_PASSWORD:
+        raise ValidationFailed(f"password must have at least {MIN_PASSWORD} characters besides spaces",
                                {"password": "too many spaces"})
     if tx.execute("SELECT 1 FROM users WHERE username = ?", (username,)).fetchone():
         raise Conflict(f"user {username} exists", {"username": "already exists"})

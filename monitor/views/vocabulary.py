@@ -10,7 +10,7 @@ record/ (states, side-effect kinds, medication flags), which rules/ may not impo
 """
 from __future__ import annotations
 
-from ..record import sessions, side_effects
+from ..record import sessions, side_effects, users
 from ..record.vitals import NEWS2_WINDOW
 from ..rules import alert_rules, instruments, validation
 
@@ -214,6 +214,7 @@ def for_scripts(rules: dict) -> dict:
             "planned_minutes": PLANNED_MINUTES,
             "news2_window_minutes": int(NEWS2_WINDOW.total_seconds() // 60),
         },
+        "password_min": users.MIN_PASSWORD,
         "alarm_sounds": ALARM_SOUNDS,
         "tile_trend": TILE_TREND,
         "trend_charts": TREND_CHARTS,

@@ -1,5 +1,6 @@
 // Administration through the API: add, disable and enable users; change the alert thresholds.
 import { send, status, clearErrors, showErrors, parseNumber, showDialogErrorsOrStatus } from './forms.js';
+import WORDS from './vocabulary.js';
 
 const userForm = document.getElementById('user-form');
 if (userForm) {
@@ -13,7 +14,7 @@ if (userForm) {
     };
     const problems = {};
     if (!body.username) problems.username = 'Required';
-    if (body.password.length < 8) problems.password = 'At least 8 characters';
+    if (body.password.length < WORDS.password_min) problems.password = `At least ${WORDS.password_min} characters`;
     if (Object.keys(problems).length) { showErrors(userForm, problems); return; }
     const result = await send('POST', '/api/users', body);
     if (result.ok) { window.location.reload(); return; }

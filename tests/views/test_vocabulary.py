@@ -54,6 +54,7 @@ def test_the_vocabulary_holds_the_labels_states_priorities_and_rule_settings_of_
     assert given["priorities"]["high"] == {"rank": 3, "word": "High"}
     assert given["settings"] == {"overdue_minutes": {"infusing": 15, "recovery": 20}, "silence_minutes": 2,
                                  "planned_minutes": 40, "news2_window_minutes": 30}
+    assert given["password_min"] == 8
     labels, numbers = words_for_scripts()
     assert {"SpO2", "MOAA/S", "Ready for discharge", "Medium", "mmHg", "Blurred vision"} <= labels
     assert {15, 20, 30, 120, 180} <= numbers
