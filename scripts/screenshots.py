@@ -2,8 +2,9 @@
 
 A demo clinic on a scratch database, served by `monitor serve`, alerts of each priority raised through
 the API, then the dashboard photographed; with --session also the session page with its trends (to
-docs/session-trends.png; the README's docs/session.png is the bedside page's own).
-Run: .venv/bin/python scripts/screenshots.py [--session]
+docs/session-trends.png; the README's docs/session.png is the bedside page's own); with --outcomes also a
+patient's course (docs/series-outcomes.png) and the tablet self-report mode at 768 px (docs/tablet.png).
+Run: .venv/bin/python scripts/screenshots.py [--session] [--outcomes]
 """
 from __future__ import annotations
 
@@ -17,7 +18,10 @@ from playwright.sync_api import sync_playwright
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.servers import PASSWORDS, LiveServer  # noqa: E402
+from monitor.demo import LOGINS  # noqa: E402
+from tests.helpers import LiveServer  # noqa: E402
+
+PASSWORDS = {name: password for name, _, password in LOGINS}  # the demo's own logins
 
 DOCS = ROOT / "docs"
 VIEWPORT = {"width": 1440, "height": 900}
@@ -42,12 +46,43 @@ def scene(server: LiveServer) -> int:
     return chosen
 
 
+def signed_in(browser, server: LiveServer, role: str, **options):
+    page = browser.new_page(**options)
+    page.goto(server.url + "/login")
+    page.fill("input[name=username]", role)
+    page.fill("input[name=password]", PASSWORDS[role])
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda url: "/login" not in url)
+    return page
+
+
+def outcome_pictures(browser, server: LiveServer) -> None:
+    """The demo responder's course (PHQ-9 and GAD-7 per infusion over their bands) and the tablet mode."""
+    [okafor] = [p for p in api(server, "GET", "/api/patients?q=MRN-100231")["items"]]
+    page = signed_in(browser, server, "clinician", viewport=VIEWPORT, device_scale_factor=1)
+    page.goto(f"{server.url}/patients/{okafor['id']}")
+    page.wait_for_selector("#outcome-phq9 .main-svg")
+    page.locator("#outcomes-h").scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(DOCS / "series-outcomes.png"))
+    print(f"wrote {DOCS / 'series-outcomes.png'}")
+    waiting = [s for s in api(server, "GET", "/api/sessions?state=baseline")["items"]]
+    tablet = signed_in(browser, server, "nurse", viewport={"width": 768, "height": 1024}, has_touch=True,
+                       device_scale_factor=1)
+    tablet.goto(f"{server.url}/sessions/{waiting[0]['id']}/self-report?instrument=phq9")
+    for answer in ("some days", "most days"):
+        tablet.locator("fieldset.tablet-item:not([hidden])").get_by_role("button", name=answer, exact=True).tap()
+    tablet.wait_for_timeout(200)
+    tablet.screenshot(path=str(DOCS / "tablet.png"))
+    print(f"wrote {DOCS / 'tablet.png'}")
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         server = LiveServer(Path(tmp))
         server.cli("init-db")
-        server.add_users()
         server.cli("demo")
+        server.tokens = {"nurse": server.cli("token", "create", "nurse").strip().split()[-1]}
         server.start()
         try:
             session_id = scene(server)
@@ -70,6 +105,8 @@ def main() -> None:
                     page.wait_for_timeout(500)
                     page.screenshot(path=str(DOCS / "session-trends.png"))
                     print(f"wrote {DOCS / 'session-trends.png'}")
+                if "--outcomes" in sys.argv:
+                    outcome_pictures(browser, server)
                 browser.close()
         finally:
             server.stop()
