@@ -18,6 +18,7 @@ from datetime import datetime, timedelta, tzinfo
 
 from sqlite_utils import Database
 
+from . import demo_day
 from .alerts import engine
 from .errors import ApiError
 from .record import assessments, notes, patients, sessions, side_effects, users, vitals
@@ -102,6 +103,8 @@ def seed(store: Store, zone: tzinfo, seed_value: int = 7) -> list[tuple[str, str
                 start = (now - timedelta(days=days_ago)).replace(hour=10, minute=0)
             build_session(store, clock, nurse, clinician, ids[patient_index], series, start, now, final, drug,
                           chair, weight, rng, SCORES.get((patient_index, series), {}))
+        demo_day.alarm_day(store, clock, nurse, clinician, now)
+        demo_day.shift_change(store, clock, now)
     finally:
         store.clock = real_clock
     return list(LOGINS)

@@ -94,6 +94,30 @@ def test_demo_seeds_sessions_in_every_state_once(env):
     assert store.db.execute("SELECT COUNT(*) FROM sessions").fetchone()[0] == count
 
 
+def test_demo_carries_a_day_of_alarms_of_every_kind_and_a_shift_change(env):
+    from datetime import datetime, timedelta, timezone
+
+    from monitor.record import shifts, users
+    from monitor.rules import alert_rules
+    from monitor.views import alarms, handover
+
+    CliRunner().invoke(main, ["demo"])
+    store = open_store(env / "clinic.db")
+    now = datetime.now(timezone.utc)
+    review = alarms.alarm_review(store.db, now - timedelta(days=1), now)
+    kinds = set(alert_rules.DEFAULT_RULES) - {"early_discharge", "reraise_after_minutes", "max_silence_minutes",
+                                              "outcomes", "rems_form_due"}  # a reminder days after a session
+    assert {r["key"] for r in review["rules"]} >= kinds
+    assert {r["version"] for r in review["versions"]} == {0, 1}
+    assert sum(r["silences"] for r in review["rules"]) >= 1 and sum(r["reraises"] for r in review["rules"]) >= 1
+    assert {r["key"] for r in review["review"]} >= {"spo2"}
+    [given] = shifts.for_user(store.db, users.by_name(store.db, "nurse2")["id"])
+    assert (given["from"], given["to"], given["chairs"]) == ("nurse", "nurse2", ["4", "5", "6"])
+    assert given["accepted_at"] is not None
+    sheet = handover.handover(store.db, now, now - timedelta(hours=8))
+    assert [b["chair"] for b in sheet["blocks"]] == ["1", "2", "3", "4", "5", "6", "7", "8", "9"]
+
+
 def test_demo_live_adds_vitals_to_active_sessions(env):
     from monitor import demo
 
@@ -112,7 +136,7 @@ def test_backup_makes_a_checked_copy_that_opens(env):
     assert result.exit_code == 0, result.output
     copy = sqlite3.connect(env / "copy.db")
     assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    assert copy.execute("SELECT COUNT(*) FROM sessions").fetchone()[0] == 14
+    assert copy.execute("SELECT COUNT(*) FROM sessions").fetchone()[0] == 17
     refused = runner.invoke(main, ["backup", str(env / "copy.db")])
     assert refused.exit_code != 0
 
