@@ -29,8 +29,11 @@ LOINC_FIELDS: dict[str, tuple[str, int]] = {
     "19889-5": ("etco2", 0),  # end-tidal CO2 partial pressure
 }
 LOINC_PANELS = {"85354-9", "55284-4", "85353-1"}  # BP panel, its legacy code, the vital-signs panel
+OUTCOME_TOTAL = "an outcome total: its QuestionnaireResponse's answers are imported and scored again"
 LOINC_NOT_IMPORTED = {
     "8478-0": MEAN_BP,
+    "44261-6": OUTCOME_TOTAL,
+    "70274-6": OUTCOME_TOTAL,
     "3150-0": FIO2,
     "72514-3": "pain score is not imported from FHIR: it is assessed at the chair",
     "29463-7": "body weight belongs to the patient, not to a vitals record",
@@ -127,3 +130,10 @@ def convert(name: str, value: float, units) -> float:
     """`value` in `name`'s unit (°F to °C, kPa to mmHg); raises UnitError for an unknown unit."""
     conversion = converter(name, units)
     return conversion(value) if conversion else value
+
+
+# The questionnaire each outcome measure's QuestionnaireResponse answers: the LOINC panels of PHQ-9
+# (44249-1) and GAD-7 (69737-5); local ones for PCL-5 and MADRS. The export writes them, the import reads them.
+OUTCOME_QUESTIONNAIRES = {"phq9": "http://loinc.org/q/44249-1", "gad7": "http://loinc.org/q/69737-5",
+                          "pcl5": "urn:infusion-monitor:questionnaire:pcl5",
+                          "madrs": "urn:infusion-monitor:questionnaire:madrs"}

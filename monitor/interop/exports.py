@@ -23,6 +23,7 @@ from ..record.side_effects import KINDS
 from ..rules.instruments import INSTRUMENTS, OUTCOMES
 from ..timeutil import iso
 from ..views import session_record
+from .codes import OUTCOME_QUESTIONNAIRES
 from .formats.model import FORMULA_STARTS
 
 # (column, what it holds): the documented CSV layout, also shown in the API's description.
@@ -361,8 +362,6 @@ def instrument_observation(assessment: dict, refs: References) -> dict:
 # each questionnaire is (its QuestionnaireResponse's `questionnaire`).
 OUTCOME_LOINC = {"phq9": ("44261-6", "Patient Health Questionnaire 9 item (PHQ-9) total score [Reported]"),
                  "gad7": ("70274-6", "Generalized anxiety disorder 7 item (GAD-7) total score [Reported.PHQ]")}
-QUESTIONNAIRES = {"phq9": "http://loinc.org/q/44249-1", "gad7": "http://loinc.org/q/69737-5"}
-LOCAL_QUESTIONNAIRE = "urn:infusion-monitor:questionnaire:"
 
 
 def questionnaire_response(assessment: dict, refs: References) -> dict:
@@ -372,7 +371,7 @@ def questionnaire_response(assessment: dict, refs: References) -> dict:
     return without_nulls({
         "resourceType": "QuestionnaireResponse", "id": refs.uuid(f"response-{assessment['id']}"),
         "identifier": identifier("questionnaire-response", assessment["id"])[0],
-        "questionnaire": QUESTIONNAIRES.get(instrument, LOCAL_QUESTIONNAIRE + instrument),
+        "questionnaire": OUTCOME_QUESTIONNAIRES[instrument],
         "status": "completed", "subject": refs.to("patient"), "encounter": refs.to("encounter"),
         "authored": assessment["at"], "source": refs.to(author) if author else None,
         "item": [{"linkId": item, "text": item_display(instrument, item), "answer": [{"valueInteger": score}]}

@@ -14,7 +14,7 @@ import hashlib
 from datetime import datetime, tzinfo
 
 from ..errors import ApiError, BadRequest, ValidationFailed
-from ..record import entries
+from ..record import assessments, entries
 from ..store.db import Store
 from ..timeutil import CLOCK_SKEW
 from ..timeutil import parse as parse_time
@@ -74,7 +74,28 @@ def run(store: Store, session_id: int, data: bytes, *, actor, zone: tzinfo, opti
             first_id, last_id = import_rows.store(tx, now_session, plan.source, new, progress)
             tx.audit("vitals.import", "session", session_id, session_id=session_id,
                      after=audit_summary(answer, first_id, last_id, data))
+        if parsed.scores:
+            answer["scores_imported"], answer["scores_refused"] = store_scores(tx, session_id, parsed.scores, zone)
     return answer
+
+
+def store_scores(tx, session_id: int, scores: list[dict], zone: tzinfo) -> tuple[int, list[dict]]:
+    """The file's outcome measures as assessments (scored again by the server, a partial set refused as at
+    the chair, before anything of it is written); one already in the session (same instrument, time and
+    answers) is not stored twice. Returns how many were stored and what was refused, with why."""
+    stored, refused = 0, []
+    for score in scores:
+        body = {"instrument": score["instrument"], "items": score["items"], "at": score["at"]}
+        try:
+            if assessments.already_scored(tx.db, session_id, score["instrument"], parse_time(score["at"], zone),
+                                          score["items"]):
+                continue
+            assessments.record(tx, session_id, body, zone=zone)
+        except (ApiError, ValueError) as error:
+            refused.append({"where": score["where"], "message": getattr(error, "message", str(error))})
+            continue
+        stored += 1
+    return stored, refused
 
 
 def refuse_if_refused(db, session_id: int, plan: Plan, options: Options) -> None:

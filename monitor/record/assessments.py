@@ -100,3 +100,10 @@ def course_scores(db: Database, patient_id: int, instrument: str) -> list[dict]:
         "SELECT id FROM sessions WHERE patient_id = ? ORDER BY series_number IS NULL, series_number, id",
         (patient_id,)))}
     return sorted((shape(r) for r in rows), key=lambda a: order[a["session_id"]])
+
+
+def already_scored(db: Database, session_id: int, instrument: str, at, items: dict) -> bool:
+    """Whether the session holds this instrument scored at `at` with these answers (an import read twice)."""
+    rows = db.execute("SELECT items FROM assessments WHERE session_id = ? AND instrument = ? AND at = ?",
+                      (session_id, instrument, iso(at))).fetchall()
+    return any(json.loads(text) == items for (text,) in rows)

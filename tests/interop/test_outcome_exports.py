@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from fhir.resources.R4B.bundle import Bundle
 
+from tests.interop.test_imports_samples import upload
 from tests.views.test_course import infusion
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -55,3 +56,24 @@ def test_the_course_csv_has_one_row_per_infusion_with_its_totals(api, clock):
         ("2", "2.0", "8", "mild", "-55.6", "true", "")]
     course = api.get(f"/api/patients/{patient}").get_json()
     assert [int(r["phq9_total"]) for r in rows] == [p["total"] for p in course["outcomes"]["phq9"]]
+
+
+def test_the_fhir_import_reads_the_totals_back(api):
+    treated = api.session()["id"]
+    assert api.vitals(treated, {"hr": 72, "sbp": 124, "dbp": 80}).status_code == 201
+    scored(api, treated, "phq9", {f"item_{n}": 1 for n in range(1, 10)}, answered_by="patient")
+    scored(api, treated, "gad7", {f"item_{n}": 2 for n in range(1, 8)})
+    scored(api, treated, "madrs", {f"item_{n}": 3 for n in range(1, 11)})
+    bundle = api.get(f"/api/sessions/{treated}/export?format=fhir").get_data()
+    fresh = api.session()["id"]
+    response = upload(api, fresh, bundle)
+    assert response.status_code == 201, response.get_json()
+    assert (response.get_json()["scores_imported"], response.get_json()["scores_refused"]) == (3, [])
+
+    def totals(session_id):
+        return [(a["instrument"], a["total"], a["band"], a["at"])
+                for a in api.get(f"/api/sessions/{session_id}").get_json()["assessments"]]
+    assert totals(fresh) == totals(treated)
+    assert [t[:3] for t in totals(fresh)] == [("phq9", 9, "mild"), ("gad7", 14, "moderate"), ("madrs", 30, "moderate")]
+    again = upload(api, fresh, bundle).get_json()
+    assert again["scores_imported"] == 0 and len(totals(fresh)) == 3

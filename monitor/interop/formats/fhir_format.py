@@ -14,6 +14,7 @@ from datetime import date, datetime, time, tzinfo
 import orjson
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.observation import Observation
+from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 from lxml import etree
 from pydantic import ValidationError
 
@@ -28,6 +29,7 @@ from ..codes import (
     MDC_NOT_IMPORTED,
     MDC_PANELS,
     MDC_SYSTEMS,
+    OUTCOME_QUESTIONNAIRES,
     UnitError,
     convert,
 )
@@ -110,8 +112,26 @@ def json_observations(data: bytes, out: Collector) -> Iterator[tuple]:
 def observation_or_skip(where: str, kind: str, resource: dict, out: Collector) -> Iterator[tuple]:
     if kind == "Observation":
         yield where, lambda: Observation.model_validate(resource)
+    elif kind == "QuestionnaireResponse" and (score := outcome_score(where, resource)):
+        out.scores.append(score)
     else:
         out.skip(where, f"{kind} is not an observation")
+
+
+def outcome_score(where: str, resource: dict) -> dict | None:
+    """An outcome measure's answers from a completed QuestionnaireResponse of one of its questionnaires
+    (the ones the export writes), or None for any other."""
+    instrument = next((name for name, url in OUTCOME_QUESTIONNAIRES.items()
+                       if resource.get("questionnaire") == url), None)
+    if instrument is None or resource.get("status") != "completed" or not isinstance(resource.get("authored"), str):
+        return None
+    try:
+        QuestionnaireResponse.model_validate(resource)
+    except ValidationError:
+        return None
+    items = {item.get("linkId"): (item.get("answer") or [{}])[0].get("valueInteger")
+             for item in resource.get("item") or []}
+    return {"where": where, "instrument": instrument, "items": items, "at": resource["authored"]}
 
 
 def checked_entries(document: dict) -> list:

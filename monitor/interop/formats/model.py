@@ -41,6 +41,9 @@ class ParsedFile:
     # The file gave only elapsed seconds: times count from 1970-01-01T00:00Z and must be aligned
     # (`align_start`) before they mean anything.
     relative_times: bool = False
+    # Outcome measures (FHIR QuestionnaireResponses of PHQ-9, GAD-7, PCL-5, MADRS): {"where", "instrument",
+    # "items", "at"}, stored as assessments, their totals computed again by the server.
+    scores: list[dict] = field(default_factory=list)
 
 
 class SkipLog:
@@ -82,6 +85,7 @@ class Collector:
         self.skips = SkipLog()
         self.rejected: list[dict] = []
         self.relative_times = False
+        self.scores: list[dict] = []
         self.by_time: dict[datetime, Reading] = {}  # the CSV fast path adds new moments directly
         self._sources: dict[tuple[datetime, str], tuple[int, str, str]] = {}
 
@@ -130,7 +134,8 @@ class Collector:
 
     def result(self) -> ParsedFile:
         readings = sorted(self.by_time.values(), key=lambda reading: reading.taken_at)
-        return ParsedFile(self.format, readings, self.skips.as_list(), self.rejected, self.relative_times)
+        return ParsedFile(self.format, readings, self.skips.as_list(), self.rejected, self.relative_times,
+                          scores=self.scores)
 
 
 def number_text(value) -> str:
