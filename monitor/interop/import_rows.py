@@ -10,6 +10,7 @@ as the readings go by, in time order.
 from __future__ import annotations
 
 from datetime import datetime
+from operator import itemgetter
 
 from ..record import vitals
 from ..record.entries import Session
@@ -40,7 +41,7 @@ def store(tx: Transaction, session: Session, source: str, new: list[Checked], pr
         rows = [vitals.new_row(tx, session_id, item.taken_at, item.values, inputs.score(item.taken_at, item.values),
                                note=item.note, late=session.late(item.taken_at, tx.now), source=source, seq=seq,
                                import_key=item.key) for item in batch]
-        tx.db.conn.executemany(INSERT, rows)
+        tx.db.conn.executemany(INSERT, map(IN_INSERT_ORDER, rows))
         last_id = first + len(rows) - 1
         if next_id(tx) != last_id + 1:
             raise RuntimeError("vitals ids were not consecutive inside the import's transaction")
@@ -67,8 +68,8 @@ def next_id(tx: Transaction) -> int:
 INSERT_COLUMNS = ("session_id", "taken_at") + vitals.MEASURES + (
     "map", "news2", "note", "source", "supersedes", "reason", "entered_at", "entered_by", "late", "seq",
     "import_key")
-INSERT = (f"INSERT INTO vitals ({', '.join(INSERT_COLUMNS)}) "
-          f"VALUES ({', '.join(':' + column for column in INSERT_COLUMNS)})")
+INSERT = f"INSERT INTO vitals ({', '.join(INSERT_COLUMNS)}) VALUES ({', '.join('?' for _ in INSERT_COLUMNS)})"
+IN_INSERT_ORDER = itemgetter(*INSERT_COLUMNS)  # a row's values as INSERT takes them
 
 
 class News2Inputs:

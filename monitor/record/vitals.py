@@ -19,6 +19,7 @@ from ..timeutil import iso
 from . import entries, sessions
 
 MEASURES = validation.MEASURE_FIELDS
+NO_MEASURES = dict.fromkeys(MEASURES)
 NEWS2_WINDOW = timedelta(minutes=30)
 NEWS2_INPUTS = ("rr", "spo2", "o2_lpm", "sbp", "hr", "consciousness", "temp_c")
 SOURCES = ("manual", "import:csv", "import:hl7", "import:fhir")
@@ -99,7 +100,8 @@ def new_row(tx: Transaction, session_id: int, taken_at: datetime, values: dict, 
             import_key: str | None = None) -> dict:
     """The table row of one checked record, entered by hand or imported: its MAP, its NEWS2 `score`, who
     entered it when, whether `late` (`entries.Session.late`), and the seq of the event that tells of it."""
-    return {k: values.get(k) for k in MEASURES} | {
+    return {
+        **NO_MEASURES, **values,  # the measures check_vitals gave, each one missing empty
         "session_id": session_id, "taken_at": iso(taken_at),
         "map": mean_arterial_pressure(values.get("sbp"), values.get("dbp")), "news2": orjson.dumps(score).decode(),
         "note": note, "source": source, "supersedes": supersedes, "reason": reason,
