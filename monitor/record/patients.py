@@ -6,6 +6,7 @@ from datetime import date
 from sqlite_utils import Database
 
 from ..errors import Conflict, NotFound, ValidationFailed
+from ..rules import validation
 from ..store.db import Transaction
 from ..timeutil import iso
 
@@ -30,8 +31,8 @@ def create(tx: Transaction, body: dict) -> dict:
     if body.get("sex") is not None and body["sex"] not in SEXES:
         problems["sex"] = f"must be one of {', '.join(SEXES)}"
     weight = body.get("weight_kg")
-    if weight is not None and not 1 <= weight <= 400:
-        problems["weight_kg"] = "must be between 1 and 400 kg"
+    if problem := validation.weight_problem(weight):
+        problems["weight_kg"] = problem
     if problems:
         raise ValidationFailed("the patient has invalid values", problems)
     if tx.execute("SELECT 1 FROM patients WHERE mrn = ?", (mrn,)).fetchone():

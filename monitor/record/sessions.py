@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlite_utils import Database
 
 from ..errors import Conflict, Forbidden, NeedsConfirmation, NotFound, ValidationFailed
-from ..rules import alert_rules, rulesets
+from ..rules import alert_rules, rulesets, validation
 from ..store.db import Transaction
 from ..timeutil import iso, minutes_between, parse_stored
 
@@ -45,8 +45,7 @@ def create(tx: Transaction, body: dict) -> dict:
     problems = {}
     if not body["chair"].strip():
         problems["chair"] = "is required"
-    for name, low, high in (("dose_mg", 0, 1000), ("dose_mg_per_kg", 0, 5), ("planned_minutes", 0, 240),
-                            ("series_number", 0, 100)):
+    for name, low, high in (("planned_minutes", 0, 240), ("series_number", 0, 100)):
         value = body.get(name)
         if value is not None and not low < value <= high:
             problems[name] = f"must be more than {low} and at most {high}"
@@ -57,9 +56,15 @@ def create(tx: Transaction, body: dict) -> dict:
     if problems:
         raise ValidationFailed("the session has invalid values", problems)
     dose_mg, per_kg = body.get("dose_mg"), body.get("dose_mg_per_kg")
-    weight = checklist.get("weight_kg") or patient[0]
-    if dose_mg is None and per_kg is not None and weight:
+    # The weight checked today, else the patient's: a checklist weight of 0 is refused, never replaced.
+    weighed = checklist.get("weight_kg")
+    weight = weighed if weighed is not None else patient[0]
+    derived = dose_mg is None and per_kg is not None and weight is not None and validation.within(
+        validation.DOSING["weight_kg"], weight) and validation.within(validation.DOSING["dose_mg_per_kg"], per_kg)
+    if derived:
         dose_mg = round(per_kg * weight, 1)
+    validation.check_dosing(weight, per_kg, dose_mg, body["drug"], derived=derived, confirm=body.get("confirm", False),
+                            weight_field="checklist.weight_kg" if weighed is not None else "weight_kg")
     row = {
         "patient_id": body["patient_id"], "chair": body["chair"].strip(), "drug": body["drug"],
         "route": body["route"], "dose_mg": dose_mg, "dose_mg_per_kg": per_kg,

@@ -138,9 +138,9 @@ def possible_range(bounds: Bounds) -> str:
     return f"{bounds.label} must be between {bounds.low} and {bounds.high}{unit}"
 
 
-def unusual_problem(field: str, value) -> str | None:
+def unusual_problem(field: str, value, table: dict[str, Bounds] = BOUNDS) -> str | None:
     """A message when a possible value is outside the usual range, else None."""
-    bounds = BOUNDS[field]
+    bounds = table[field]
     below = bounds.usual_low is not None and value < bounds.usual_low
     above = bounds.usual_high is not None and value > bounds.usual_high
     if not (below or above):
@@ -166,3 +166,62 @@ def explain_fahrenheit(problems: dict[str, str], given: dict, measures: dict) ->
 
 def summary(problems: dict[str, str]) -> str:
     return "; ".join(problems.values())
+
+
+# The weight and dose of a session, in the same tiers. CLINICAL.md has no weight row: an adult's
+# weight is taken as possible from 20 to 350 kg and usual from 40 to 200 kg. Ketamine is dosed by
+# weight (typically 0.5 mg/kg, CLINICAL.md §1): usual 0.1-1.0 mg/kg, so up to 200 mg; esketamine
+# is 56 or 84 mg (28 mg per device), any other dose needs confirming.
+DOSING: dict[str, Bounds] = {
+    "weight_kg": Bounds("Weight", "kg", "number", 20, 350, usual_low=40, usual_high=200),
+    "dose_mg_per_kg": Bounds("Dose", "mg/kg", "number", 0, 5, low_open=True, usual_low=0.1, usual_high=1.0),
+    "dose_mg": Bounds("Dose", "mg", "number", 0, 1000, low_open=True, usual_high=200),
+}
+ESKETAMINE_DOSES_MG = (56, 84)
+DOSE_AGREES_WITHIN = 0.05  # mg and mg/kg × weight, both given, may differ by rounding, not by another weight
+
+
+def weight_problem(weight) -> str | None:
+    """Why a weight cannot be a patient's, or None (None itself: no weight given)."""
+    if weight is None:
+        return None
+    bounds = DOSING["weight_kg"]
+    return None if is_number(weight) and bounds.low <= weight <= bounds.high else possible_range(bounds)
+
+
+def check_dosing(weight, per_kg, dose_mg, drug: str, *, derived: bool, confirm: bool = False,
+                 weight_field: str = "weight_kg") -> None:
+    """Refuse an impossible weight or dose, then ask to confirm an unusual one. `dose_mg` is the dose
+    in mg as it will be stored; `derived` when it was computed from mg/kg and the weight."""
+    values = {weight_field: ("weight_kg", weight), "dose_mg_per_kg": ("dose_mg_per_kg", per_kg),
+              "dose_mg": ("dose_mg", dose_mg)}
+    given = {field: (row, value) for field, (row, value) in values.items() if value is not None}
+    how = f" ({per_kg:g} mg/kg × {weight:g} kg)" if derived else ""
+    impossible = {field: possible_range(DOSING[row]) + (how if field == "dose_mg" else "")
+                  for field, (row, value) in given.items() if not within(DOSING[row], value)}
+    if drug == "ketamine" and not derived and None not in (weight, per_kg, dose_mg) and not impossible:
+        expected = per_kg * weight
+        if abs(dose_mg - expected) > DOSE_AGREES_WITHIN * expected:
+            impossible["dose_mg"] = (f"Dose {dose_mg:g} mg is not {per_kg:g} mg/kg × {weight:g} kg = {expected:.1f} mg;"
+                                     " send one of them, or both for the same weight")
+    if impossible:
+        raise ValidationFailed(summary(impossible), impossible)
+    unusual = {}
+    for field, (row, value) in given.items():
+        if drug == "esketamine" and row != "weight_kg":
+            continue
+        if problem := unusual_problem(row, value, DOSING):
+            unusual[field] = problem + (how if field == "dose_mg" else "")
+    if drug == "esketamine" and dose_mg is not None and dose_mg not in ESKETAMINE_DOSES_MG:
+        unusual["dose_mg"] = (f"Esketamine {dose_mg:g} mg is unusual (usual "
+                              f"{' or '.join(str(d) for d in ESKETAMINE_DOSES_MG)} mg); confirm to save")
+    if unusual and not confirm:
+        raise NeedsConfirmation(summary(unusual), unusual)
+
+
+def within(bounds: Bounds, value) -> bool:
+    """Whether a number is possible for this row (not NaN, not infinite, inside the bounds)."""
+    if not is_number(value):
+        return False
+    too_low = value <= bounds.low if bounds.low_open else value < bounds.low
+    return not too_low and value <= bounds.high

@@ -166,7 +166,8 @@ function lockStep(step) {
   for (const fieldset of form.querySelectorAll(`fieldset[data-step="${step}"]`)) fieldset.disabled = true;
 }
 
-async function create(confirmed = false) {
+// `confirmed`: what the nurse has confirmed so far ({ dose, vitals }): an unusual weight or dose, unusual vitals.
+async function create(confirmed = {}) {
   clearErrors(form);
   const problems = {};
   const { chosen, patient, session, vitals } = collect(problems);
@@ -185,8 +186,16 @@ async function create(confirmed = false) {
     lockStep('patient');
   }
   if (!done.sessionId) {
-    const result = await send('POST', '/api/sessions', { ...session, patient_id: done.patientId });
-    if (!result.ok) { refused(result); return; }
+    const result = await send('POST', '/api/sessions', { ...session, patient_id: done.patientId, ...(confirmed.dose ? { confirm: true } : {}) });
+    if (!result.ok) {
+      if (result.error.code === 'needs_confirmation') {
+        showErrors(form, result.error.fields, { 'checklist.weight_kg': 'weight_kg' });
+        if (await askConfirmation(form.querySelector('.confirm-area'), result.error.message)) await create({ ...confirmed, dose: true });
+        return;
+      }
+      refused(result);
+      return;
+    }
     done.sessionId = result.data.id;
     lockStep('session');
   }
@@ -199,12 +208,12 @@ async function create(confirmed = false) {
     }
     const body = { ...vitals };
     if (!body.taken_at) delete body.taken_at;
-    if (confirmed) body.confirm = true;
+    if (confirmed.vitals) body.confirm = true;
     const result = await send('POST', `/api/sessions/${done.sessionId}/vitals`, body, { idempotencyKey: done.vitalsKey });
     if (!result.ok) {
       if (result.error.code === 'needs_confirmation') {
         showErrors(form, result.error.fields);
-        if (await askConfirmation(form.querySelector('.confirm-area'), result.error.message)) await create(true);
+        if (await askConfirmation(form.querySelector('.confirm-area'), result.error.message)) await create({ ...confirmed, vitals: true });
         return;
       }
       refused(result);

@@ -68,6 +68,7 @@ SESSION_IN = strict({
     "series_number": nullable(INT),
     "lot_number": nullable({"type": "string", "maxLength": 64}),
     "checklist": CHECKLIST,
+    "confirm": {"type": "boolean", "description": "store an unusual weight or dose (validation.DOSING)"},
 }, ("patient_id", "chair", "drug", "route"))
 
 TRANSITION_IN = strict({
