@@ -4,7 +4,7 @@
 // (which renders them) and swapped in by data-panel.
 import {
   send, status, clearErrors, showErrors, parseNumber, clinicDateTime, clinicClock, showDialogErrorsOrStatus,
-  timeOrError, nowIso, element, settle,
+  timeOrError, nowIso, element, settle, newKey,
 } from './forms.js';
 import { Outbox, mountOutbox } from './outbox.js';
 import { connectLive } from './live.js';
@@ -134,7 +134,23 @@ function vitalsBody(form, problems, { timeByHand = true } = {}) {
   return body;
 }
 
-async function saveVitals(confirmed = false) {
+// One action, one key: while a form's save is on its way, another press of it (a double click) sends
+// nothing; confirming an unusual value sends the same action again under the same Idempotency-Key.
+const sending = new Set();
+
+async function submitOnce(form, entry) {
+  if (sending.has(form)) return null;
+  sending.add(form);
+  try {
+    return await outbox.submit(entry);
+  } finally {
+    sending.delete(form);
+  }
+}
+
+// `confirmedKey`: the key of the action whose unusual values the nurse has just confirmed.
+async function saveVitals(confirmedKey = null) {
+  if (sending.has(vitalsForm)) return;
   clearErrors(vitalsForm);
   const problems = {};
   const body = vitalsBody(vitalsForm, problems, { timeByHand: takenAtByHand });
@@ -150,9 +166,11 @@ async function saveVitals(confirmed = false) {
     status(vitalsForm, 'Not saved: check the marked fields.', 'error');
     return;
   }
-  if (confirmed) body.confirm = true;
+  if (confirmedKey) body.confirm = true;
   const label = describeVitals(body);
-  const result = await outbox.submit({ url: `${api}/vitals`, body, label, sessionId });
+  const key = confirmedKey || newKey();
+  const result = await submitOnce(vitalsForm, { url: `${api}/vitals`, body, label, sessionId, key });
+  if (!result) return;
   await settle(vitalsForm, result, {
     saved: (record) => {
       for (const name of [...NUMBERS, 'consciousness', 'note']) {
@@ -165,7 +183,7 @@ async function saveVitals(confirmed = false) {
       vitalsForm.elements.namedItem('hr').focus();
       if (record) refresh();
     },
-    confirm: () => saveVitals(true),
+    confirm: () => saveVitals(key),
   });
 }
 
@@ -211,7 +229,8 @@ async function saveSideEffect() {
   }
   const name = kindSelect.options[kindSelect.selectedIndex].text;
   const label = `Chair ${chair} side effect: ${body.severity} ${name.toLowerCase()}${drug ? `, ${drug} ${dose}` : ''}`;
-  const result = await outbox.submit({ url: `${api}/side-effects`, body, label, sessionId });
+  const result = await submitOnce(effectForm, { url: `${api}/side-effects`, body, label, sessionId });
+  if (!result) return;
   await settle(effectForm, result, {
     saved: (record) => {
       effectForm.reset();
@@ -234,7 +253,8 @@ noteKind.addEventListener('change', () => {
 });
 
 async function saveNote(body, form, label, done) {
-  const result = await outbox.submit({ url: `${api}/notes`, body, label, sessionId });
+  const result = await submitOnce(form, { url: `${api}/notes`, body, label, sessionId });
+  if (!result) return;
   await settle(form, result, {
     saved: done,
     queuedText: body.kind === 'escalation'

@@ -57,8 +57,9 @@ export class Outbox {
 
   // Save through the outbox: stored locally first, then sent. Resolves with send()'s result,
   // plus `queued: true` when it was kept for later.
-  async submit({ url, body, label, sessionId }) {
-    const entry = { key: newKey(), url, body, label, sessionId, user: this.username, created: Date.now(), state: 'sending' };
+  // `key`: the action's own Idempotency-Key when it is sent again (an unusual value confirmed).
+  async submit({ url, body, label, sessionId, key }) {
+    const entry = { key: key || newKey(), url, body, label, sessionId, user: this.username, created: Date.now(), state: 'sending' };
     save([...load(), entry]);
     const result = await send('POST', url, body, { idempotencyKey: entry.key });
     if (result.ok) {
