@@ -178,7 +178,6 @@ DOSING: dict[str, Bounds] = {
     "dose_mg": Bounds("Dose", "mg", "number", 0, 1000, low_open=True, usual_high=200),
 }
 ESKETAMINE_DOSES_MG = (56, 84)
-DOSE_AGREES_WITHIN = 0.05  # mg and mg/kg × weight, both given, may differ by rounding, not by another weight
 
 
 def weight_problem(weight) -> str | None:
@@ -199,11 +198,6 @@ def check_dosing(weight, per_kg, dose_mg, drug: str, *, derived: bool, confirm: 
     how = f" ({per_kg:g} mg/kg × {weight:g} kg)" if derived else ""
     impossible = {field: possible_range(DOSING[row]) + (how if field == "dose_mg" else "")
                   for field, (row, value) in given.items() if not within(DOSING[row], value)}
-    if drug == "ketamine" and not derived and None not in (weight, per_kg, dose_mg) and not impossible:
-        expected = per_kg * weight
-        if abs(dose_mg - expected) > DOSE_AGREES_WITHIN * expected:
-            impossible["dose_mg"] = (f"Dose {dose_mg:g} mg is not {per_kg:g} mg/kg × {weight:g} kg = {expected:.1f} mg;"
-                                     " send one of them, or both for the same weight")
     if impossible:
         raise ValidationFailed(summary(impossible), impossible)
     unusual = {}
