@@ -12,15 +12,17 @@ from datetime import datetime, timedelta
 from sqlite_utils import Database
 
 from ..record import patients, sessions
-from ..rules import alert_rules, instruments, rulesets
+from ..rules import alert_rules, instruments, outcomes, rulesets
 from ..store.paging import Order, keyset
 from ..timeutil import iso, minutes_between, parse_stored
-from . import lists, rems
+from . import course, lists, rems
 
 SHOWN = 100  # rows of each part; the counts are of all
 TO_SIGN_WHERE = ["signed_at IS NULL", "state IN ('discharged', 'aborted')"]  # the partial index sessions_to_sign
 # The first term lets the partial index sessions_active (only the sessions not yet ended) answer it.
 ACTIVE_WHERE = "state NOT IN ('discharged', 'aborted') AND state IN ('infusing', 'paused', 'recovery', 'ready')"
+BEFORE_DOSE_WHERE = "state NOT IN ('discharged', 'aborted') AND state IN ('scheduled', 'baseline')"
+RETURN_WINDOW_WEEKS = 8  # a course of six takes two to three weeks: older stops are no longer "not returned"
 OLDEST_FIRST = Order(("listed_at", "id"), descending=False)
 DISCHARGE_SCORES = tuple(k for k, spec in instruments.INSTRUMENTS.items() if spec.get("discharge_min"))
 
@@ -33,6 +35,7 @@ def worklist(db: Database, user: dict, now: datetime) -> dict:
         "rems_due": rems_due(db, now),
         "alerts": open_alerts(db),
         "due": care_due(db, now, rules),
+        "not_returned": not_returned(db, now, rules["outcomes"]),
     }
     parts = {key: part for key, part in parts.items() if part is not None}
     return parts | {"count": sum(part["count"] for part in parts.values())}
@@ -44,7 +47,8 @@ def count(db: Database, user: dict, now: datetime) -> int:
     total += db.execute("SELECT COUNT(*) FROM alerts WHERE state IN ('active', 'acknowledged')").fetchone()[0]
     if user["role"] == "clinician":
         total += db.execute("SELECT COUNT(*) FROM sessions WHERE " + " AND ".join(TO_SIGN_WHERE)).fetchone()[0]
-    return total + len(care_due(db, now, rulesets.in_force(db))["items"])
+    rules = rulesets.in_force(db)
+    return total + len(care_due(db, now, rules)["items"]) + not_returned(db, now, rules["outcomes"])["count"]
 
 
 def line(db: Database, session_id: int) -> dict:
@@ -92,6 +96,10 @@ def care_due(db: Database, now: datetime, rules: dict) -> dict:
         for due in (vitals_due(db, session, now, rules), score_due(db, session)):
             if due:
                 items.append(line(db, session_id) | due)
+    for (session_id,) in db.execute(f"SELECT id FROM sessions WHERE {BEFORE_DOSE_WHERE} ORDER BY id"):
+        due = outcomes_due(db, sessions.get(db, session_id), rules)
+        if due:
+            items.append(line(db, session_id) | due)
     items.sort(key=lambda item: item["due_at"])
     return {"items": items, "count": len(items)}
 
@@ -123,3 +131,34 @@ def score_due(db: Database, session: dict) -> dict | None:
     if met:
         return None
     return {"what": "discharge score", "due_at": recovery, "overdue": session["state"] == "ready", "last_at": None}
+
+
+def outcomes_due(db: Database, session: dict, rules: dict) -> dict | None:
+    """Before the dose: the outcome measures the session's indication asks for and it has not scored."""
+    asked = outcomes.asked_instruments(session["indication"], rules["outcomes"])
+    scored = {row[0] for row in db.execute("SELECT DISTINCT instrument FROM assessments WHERE session_id = ?",
+                                           (session["id"],))}
+    missing = [name for name in asked if name not in scored]
+    if not missing:
+        return None
+    titles = ", ".join(instruments.OUTCOMES[name]["title"].split(" (")[0] for name in missing)
+    return {"what": f"{titles} before the infusion", "due_at": session["created_at"], "overdue": False,
+            "last_at": None}
+
+
+def not_returned(db: Database, now: datetime, settings: dict) -> dict:
+    """Patients whose course stopped (CLINICAL.md §8): fewer than six infusions, none booked, the last more
+    than 7 days ago; among the courses dosed in the last RETURN_WINDOW_WEEKS weeks (first-dose index)."""
+    since = iso(now - timedelta(weeks=RETURN_WINDOW_WEEKS))
+    candidates = dict.fromkeys(row[0] for row in db.execute(
+        "SELECT patient_id FROM sessions WHERE first_dose_at >= ? ORDER BY first_dose_at", (since,)))
+    items = []
+    for patient_id in candidates:
+        rows = [{"started_at": started, "state": state} for started, state in db.execute(
+            "SELECT first_dose_at, state FROM sessions WHERE patient_id = ?", (patient_id,))]
+        found = course.standing(rows, now, settings)
+        if found["not_returned"]:
+            patient = patients.get(db, patient_id)
+            items.append({"patient": {k: patient[k] for k in ("id", "mrn", "family_name", "given_name")}} | found)
+    items.sort(key=lambda item: item["next_due_by"])
+    return {"items": items[:SHOWN], "count": len(items)}
