@@ -4,6 +4,7 @@ A demo clinic on a scratch database, served by `monitor serve`, alerts of each p
 the API, then the dashboard photographed; with --session also the session page with its trends (to
 docs/session-trends.png; the README's docs/session.png is the bedside page's own); with --outcomes also a
 patient's course (docs/series-outcomes.png) and the tablet self-report mode at 768 px (docs/tablet.png).
+Always also the handover sheet (docs/handover.png) and the alarm review (docs/alarm-review.png).
 Run: .venv/bin/python scripts/screenshots.py [--session] [--outcomes]
 """
 from __future__ import annotations
@@ -77,6 +78,23 @@ def outcome_pictures(browser, server: LiveServer) -> None:
     print(f"wrote {DOCS / 'tablet.png'}")
 
 
+def station_pictures(browser, server: LiveServer) -> None:
+    """The handover sheet at the demo's change of shift (docs/handover.png) and the alarm review of its day
+    (docs/alarm-review.png)."""
+    page = signed_in(browser, server, "nurse2", viewport=VIEWPORT, device_scale_factor=1)
+    page.goto(f"{server.url}/handover")
+    page.wait_for_selector("#connection[data-state=live]")
+    page.screenshot(path=str(DOCS / "handover.png"))
+    print(f"wrote {DOCS / 'handover.png'}")
+    page = signed_in(browser, server, "clinician", viewport=VIEWPORT, device_scale_factor=1)
+    page.goto(f"{server.url}/reports")
+    page.wait_for_selector("#chart-alarm-outcomes .main-svg")
+    page.evaluate("document.getElementById('alarms-h').scrollIntoView()")
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(DOCS / "alarm-review.png"))
+    print(f"wrote {DOCS / 'alarm-review.png'}")
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         server = LiveServer(Path(tmp))
@@ -105,6 +123,7 @@ def main() -> None:
                     page.wait_for_timeout(500)
                     page.screenshot(path=str(DOCS / "session-trends.png"))
                     print(f"wrote {DOCS / 'session-trends.png'}")
+                station_pictures(browser, server)
                 if "--outcomes" in sys.argv:
                     outcome_pictures(browser, server)
                 browser.close()

@@ -20,6 +20,7 @@ from sqlite_utils import Database
 
 from ..rules.alert_rules import PRIORITY_RANK
 from ..timeutil import iso, parse_stored
+from . import vocabulary
 from .reports import median, nearest_rank
 
 SELF_CLEAR_SECONDS = 120  # "cleared by itself within 2 minutes" (issue 15)
@@ -145,22 +146,31 @@ def charts(review: dict) -> dict:
     them, and the share that cleared by itself under each rule-set version. The tables hold the numbers."""
     import plotly.graph_objects as go  # only the reports page draws them; the rest of the app never loads it
 
-    names = [f"{r['key']} ({r['priority']})" for r in review["rules"]]
-    outcome = go.Figure([
-        go.Bar(name="acknowledged", y=names, x=[r["acknowledged"] for r in review["rules"]], orientation="h"),
-        go.Bar(name="cleared by itself ≤ 2 min", y=names, x=[r["self_cleared"] for r in review["rules"]],
-               orientation="h"),
-        go.Bar(name="other", y=names, x=[r["alarms"] - r["acknowledged"] - r["self_cleared"]
-                                         for r in review["rules"]], orientation="h"),
-    ], layout={"template": "none", "barmode": "stack", "xaxis": {"title": {"text": "alarms"}},
-               "yaxis": {"automargin": True}})
+    names = [rule_name(r) for r in review["rules"]]
+    rows = [("acknowledged", "acknowledged"), ("cleared by itself ≤ 2 min", "self_cleared")]
+    outcome = go.Figure([go.Bar(name=name, y=names, x=[r[field] for r in review["rules"]], orientation="h")
+                         for name, field in rows] + [
+        go.Bar(name="other", y=names, x=[r["alarms"] - r["acknowledged"] - r["self_cleared"] for r in review["rules"]],
+               orientation="h")],
+        layout={"template": "none", "barmode": "stack", "height": chart_height(len(names)),
+                "xaxis": {"title": {"text": "alarms"}}, "yaxis": {"automargin": True, "dtick": 1}})
     by_version = go.Figure([
-        go.Bar(name=f"rule set v{version}", x=[f"{r['key']} ({r['priority']})" for r in group_rows],
-               y=[r["self_cleared_percent"] for r in group_rows])
+        go.Bar(name=f"rule set v{version}", y=[rule_name(r) for r in group_rows],
+               x=[r["self_cleared_percent"] for r in group_rows], orientation="h")
         for version, group_rows in versions_of(review["versions"]).items()
-    ], layout={"template": "none", "barmode": "group",
-               "yaxis": {"title": {"text": "% cleared by itself"}, "range": [0, 100]}})
+    ], layout={"template": "none", "barmode": "group", "height": chart_height(len(names), len(review["versions"])),
+               "xaxis": {"title": {"text": "% cleared by itself"}, "range": [0, 100]},
+               "yaxis": {"automargin": True, "dtick": 1}})
     return {"outcomes": outcome.to_plotly_json(), "versions": by_version.to_plotly_json()}
+
+
+def rule_name(row: dict) -> str:
+    return f"{vocabulary.alarm_title(row['key'])} ({row['priority']})"
+
+
+def chart_height(rules: int, bars: int | None = None) -> int:
+    """Tall enough for every rule's label and bar: 22 px a rule (more when bars are grouped), plus the axes."""
+    return 110 + 22 * max(rules, 1) + 8 * max((bars or rules) - rules, 0)
 
 
 def versions_of(version_rows: list[dict]) -> dict[int, list[dict]]:

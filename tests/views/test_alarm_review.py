@@ -2,6 +2,7 @@
 threshold change at noon, checked figure by figure (views/alarms.py, GET /api/reports/alarms, /reports)."""
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 
 import pytest
@@ -206,5 +207,9 @@ def test_the_reports_page_shows_the_review_and_its_charts(scripted_day, client):
             for tr in page.xpath("//table[@id='alarm-rules']/tbody/tr")]
     assert rows[2] == ["SpO2", "medium", "5", "1.67", "20%", "60 s", "60 s", "1", "0", "60%"]
     assert rows[4] == ["BP rise over baseline", "medium", "1", "0.33", "0%", "–", "–", "0", "0", "100%"]
-    charts = " ".join(page.xpath("//div[@id='alarm-charts']//@data-figure"))  # each chart's own figure
-    assert '"barmode":"stack"' in charts.replace(" ", "") and "rule set v1" in charts
+    outcomes, versions = (json.loads(f) for f in page.xpath("//div[@id='alarm-charts']//@data-figure"))
+    acknowledged, cleared, other = outcomes["data"]  # the chart's numbers are the table's
+    assert acknowledged["y"][2] == "SpO2 (medium)"
+    assert (acknowledged["x"][2], cleared["x"][2], other["x"][2]) == (1, 3, 1)
+    assert [(t["name"], t["x"]) for t in versions["data"]] == [
+        ("rule set v0", [0.0, 50.0, 0.0, 100.0]), ("rule set v1", [0.0, 0.0, 0.0, 100.0])]
