@@ -51,6 +51,7 @@ OUTCOMES: dict[str, dict] = {
         "labels": ("Interest", "Mood", "Sleep", "Energy", "Appetite", "Self-worth", "Concentration",
                    "Psychomotor", "Thoughts of death or self-harm"),
         "anchors": {0: "none", 1: "some days", 2: "most days", 3: "nearly daily"},
+        "asks": "Over the last two weeks, how often has each of these bothered you?",
     },
     "gad7": {
         "title": "GAD-7 (anxiety)", "rated_by": "patient", "items": numbered(7, 0, 3),
@@ -58,6 +59,7 @@ OUTCOMES: dict[str, dict] = {
         "labels": ("Nervousness", "Uncontrolled worry", "Worry about many things", "Trouble relaxing",
                    "Restlessness", "Irritability", "Dread"),
         "anchors": {0: "none", 1: "some days", 2: "most days", 3: "nearly daily"},
+        "asks": "Over the last two weeks, how often has each of these bothered you?",
     },
     "pcl5": {
         "title": "PCL-5 (PTSD, past month)", "rated_by": "patient", "items": numbered(20, 0, 4),
@@ -67,6 +69,7 @@ OUTCOMES: dict[str, dict] = {
                    "Negative feelings", "Lost interest", "Distance from others", "No positive feelings",
                    "Irritability", "Risk-taking", "Hypervigilance", "Startle", "Concentration", "Sleep"),
         "anchors": {0: "not at all", 1: "a little", 2: "moderately", 3: "quite a bit", 4: "extremely"},
+        "asks": "Over the past month, how much has each of these bothered you?",
     },
     "madrs": {
         "title": "MADRS (depression, clinician-rated)", "rated_by": "clinician", "items": numbered(10, 0, 6),

@@ -111,7 +111,9 @@ RULE_TITLES = {"bp_high": "High BP", "bp_rise": "BP rise over baseline", "sbp_lo
                "infusion_overtime": "Infusion overtime (minutes)",
                "early_discharge": "Esketamine observation (minutes)",
                "reraise_after_minutes": "Raise an acknowledged alert again after (minutes)",
-               "max_silence_minutes": "Longest silence (minutes)"}
+               "max_silence_minutes": "Longest silence (minutes)",
+               "suicidality": "Suicidality (PHQ-9 item 9 at least)", "rems_form_due": "REMS form reminder (day)",
+               "outcomes": "Course outcomes (CLINICAL.md §8)"}
 
 
 def field_label(name: str) -> tuple[str, str]:

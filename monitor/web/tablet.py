@@ -46,7 +46,7 @@ def questionnaire(session_id):
               "choices": [(v, spec["anchors"].get(v, str(v))) for v in range(low, high + 1)]}
              for (name, (low, high)), label in zip(spec["items"].items(), spec["labels"])]
     return render_template("tablet.html", session_id=session_id, instrument=instrument,
-                           title=words.SHORT_TITLES[instrument], items=items)
+                           title=words.SHORT_TITLES[instrument], items=items, asks=spec["asks"])
 
 
 @blueprint.route("/self-report/leave", methods=["POST"])
