@@ -98,8 +98,8 @@ class Clinic:
             self.one_day(day, live_round=keep_live and index == len(days) - 1)
 
     def finish_live(self) -> None:
-        """The sessions left infusing for a measurement end as any other (before the next day); their
-        records stay unsigned, waiting on the worklist."""
+        """The sessions left infusing for a measurement end as any other (before the next day), and the
+        clinician signs them, so each measurement finds the same worklist."""
         if not self.live:
             return
         day = self.clock.moment.date()
@@ -108,6 +108,11 @@ class Clinic:
             for session_id in self.live:
                 for to, minute in (("recovery", 40), ("ready", 140), ("discharged", 150)):
                     sessions.transition(tx, session_id, to, self.at(day, ROUND_STARTS[-1], minute))
+        with self.store.write(self.clinician) as tx:
+            for session_id in self.live:
+                sessions.sign(tx, session_id, "Reviewed and approved")
+                if sessions.get(tx.db, session_id)["drug"] == "esketamine":
+                    rems.mark_submitted(tx, session_id, tx.now, None)
         self.live = []
 
     def one_day(self, day: date, live_round: bool) -> None:

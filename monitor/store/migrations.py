@@ -412,6 +412,44 @@ CREATE TABLE IF NOT EXISTS login_attempts (
 CREATE INDEX IF NOT EXISTS login_attempts_key ON login_attempts(key, at);
 """
 
+# The report's per-session figures (the treatment series' definitions: the last BP before the first
+# dose, the highest after it, first recovery, last ready) as SQL of a session `{id}`; a signed
+# record no longer changes, so signing keeps them on the session, in the signing transaction, and
+# the report reads them from there instead of from every reading of its window.
+SESSION_FIGURES = {
+    "baseline_sbp": "(SELECT v.sbp FROM vitals_current v WHERE v.session_id = {id} AND v.sbp IS NOT NULL"
+                    " AND v.taken_at <= {first_dose} ORDER BY v.taken_at DESC, v.id DESC LIMIT 1)",
+    "peak_sbp": "(SELECT MAX(v.sbp) FROM vitals_current v WHERE v.session_id = {id} AND v.sbp IS NOT NULL"
+                " AND v.taken_at >= {first_dose})",
+    "recovery_at": "(SELECT MIN(t.at) FROM transitions t WHERE t.session_id = {id} AND t.to_state = 'recovery')",
+    "ready_at": "(SELECT MAX(t.at) FROM transitions t WHERE t.session_id = {id} AND t.to_state = 'ready')",
+}
+
+
+def figures_sql(session_id: str, first_dose: str) -> dict[str, str]:
+    return {name: sql.format(id=session_id, first_dose=first_dose) for name, sql in SESSION_FIGURES.items()}
+
+
+def figures_set(session_id: str) -> str:
+    return ", ".join(f"{k} = {v}" for k, v in figures_sql(session_id, "sessions.first_dose_at").items())
+
+
+SIGNED_FIGURES = "".join(f"ALTER TABLE sessions ADD COLUMN {name} {'REAL' if name.endswith('sbp') else 'TEXT'};\n"
+                         for name in SESSION_FIGURES) + f"""
+UPDATE sessions SET {figures_set('sessions.id')} WHERE signed_at IS NOT NULL;
+CREATE TRIGGER IF NOT EXISTS sessions_signed_figures AFTER INSERT ON signatures
+BEGIN UPDATE sessions SET {figures_set('NEW.session_id')} WHERE id = NEW.session_id; END;
+"""
+
+# A list filtered to what is still open reads an index of only those rows, already in the list's
+# order: otherwise finding the 6 active sessions (or the few unsigned) walked every session since the
+# first, looking for a hundred that are not there.
+OPEN_LISTED = """
+CREATE INDEX IF NOT EXISTS sessions_active_listed ON sessions(listed_at, id)
+    WHERE state NOT IN ('discharged', 'aborted');
+CREATE INDEX IF NOT EXISTS sessions_unsigned_listed ON sessions(listed_at, id) WHERE signed_at IS NULL;
+"""
+
 MIGRATIONS: list[str] = [
     CORE + "".join(insert_only_triggers(t) for t in INSERT_ONLY),
     ALERTS,
@@ -425,6 +463,8 @@ MIGRATIONS: list[str] = [
     REMS_ANSWERS,
     SHIFTS,
     LOGIN_ATTEMPTS,
+    SIGNED_FIGURES,
+    OPEN_LISTED,
 ]
 
 

@@ -12,6 +12,7 @@ from datetime import datetime, time, timedelta, tzinfo
 
 from sqlite_utils import Database
 
+from ..store import migrations
 from ..timeutil import iso, minutes_between, parse_stored
 
 BP_RISE_BIN_MMHG = 10
@@ -48,16 +49,11 @@ def dosed_since(db: Database, since: str) -> list[tuple[int, str]]:
     return [(r["id"], r["first_dose_at"]) for r in rows]
 
 
-WINDOW_ROWS = """
-SELECT
-  (SELECT v.sbp FROM vitals_current v WHERE v.session_id = s.id AND v.sbp IS NOT NULL
-     AND v.taken_at <= s.first_dose_at ORDER BY v.taken_at DESC, v.id DESC LIMIT 1),
-  (SELECT MAX(v.sbp) FROM vitals_current v WHERE v.session_id = s.id AND v.sbp IS NOT NULL
-     AND v.taken_at >= s.first_dose_at),
-  (SELECT MIN(t.at) FROM transitions t WHERE t.session_id = s.id AND t.to_state = 'recovery'),
-  (SELECT MAX(t.at) FROM transitions t WHERE t.session_id = s.id AND t.to_state = 'ready')
-FROM sessions s WHERE s.first_dose_at >= ?
-"""
+# Each figure from the session when it is signed (kept there at signing), else from its record.
+WINDOW_ROWS = "SELECT " + ", ".join(
+    f"CASE WHEN s.signed_at IS NULL THEN {live} ELSE s.{name} END"
+    for name, live in migrations.figures_sql("s.id", "s.first_dose_at").items()
+) + " FROM sessions s WHERE s.first_dose_at >= ?"
 
 
 def window_rows(db: Database, since: str) -> list[dict]:
