@@ -122,7 +122,7 @@ def first_page_cursor(api, path: str) -> str:
 @pytest.mark.parametrize("path", LISTS)
 def test_limits_and_cursors_that_are_not_this_lists_are_refused(api, db_path, path):
     for _ in range(3):  # three rows in every list: dosed esketamine sessions with an alert
-        sid = api.session(drug="esketamine", route="intranasal")["id"]
+        sid = api.session(drug="esketamine", route="intranasal", dose_mg=56, dose_mg_per_kg=None)["id"]
         api.transition(sid, "baseline")
         api.transition(sid, "infusing")
         api.vitals(sid, {"temp_c": 39.4})
