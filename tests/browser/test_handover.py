@@ -10,7 +10,7 @@ from urllib.parse import quote
 import pytest
 from playwright.sync_api import expect
 
-from tests.helpers import LiveApi, sign_in_page
+from tests.helpers import LiveApi, axe_violations, sign_in_page
 
 
 @pytest.fixture
@@ -45,6 +45,8 @@ def test_the_sheet_updates_within_a_second_of_a_save(page, clinic):
     block = page.locator(f'.handover-block[data-session-id="{session_id}"]')
     expect(block.locator(".alerts")).to_contain_text("SBP 188")
     expect(block.locator('[data-measure="sbp"]')).to_contain_text("188/112↑")
+    found = axe_violations(page)
+    assert found == [], [(v["id"], [n["target"] for n in v["nodes"]]) for v in found]
 
 
 def test_twelve_chairs_print_on_one_a4_landscape_page(page, clinic):
