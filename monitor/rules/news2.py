@@ -41,8 +41,8 @@ def score(latest: dict, *, scale2: bool = False) -> dict:
     return {
         "score": total,
         "band": band_for(total),
-        "single_3": any(p == 3 for p in points.values()),
-        "partial": any(latest.get(name) is None for name in REQUIRED),
+        "single_3": 3 in points.values(),
+        "partial": None in map(latest.get, REQUIRED),
     }
 
 

@@ -84,11 +84,11 @@ def normalize(given: dict) -> tuple[dict, dict]:
 
 def type_problem(field: str, value) -> str | None:
     """Why a value has the wrong JSON type for its field, or None."""
-    if field == "temp_f":
-        return None if is_number(value) else "Temperature (°F) must be a number"
-    if field not in BOUNDS:
+    bounds = BOUNDS.get(field)
+    if bounds is None:
+        if field == "temp_f":
+            return None if is_number(value) else "Temperature (°F) must be a number"
         return f"{field!r} is not a vitals field"
-    bounds = BOUNDS[field]
     if bounds.kind == "choice":
         return None if isinstance(value, str) else f"{bounds.label} must be one of {', '.join(bounds.choices)}"
     return None if is_number(value) else f"{bounds.label} must be a number"
@@ -96,6 +96,8 @@ def type_problem(field: str, value) -> str | None:
 
 def is_number(value) -> bool:
     """A finite JSON number; booleans are not numbers here."""
+    if type(value) is float:  # the commonest first: every value a file gives
+        return math.isfinite(value)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return False
     try:
@@ -107,10 +109,10 @@ def is_number(value) -> bool:
 def normalize_value(field: str, value):
     """Whole numbers as int, others to one decimal; an integer field keeps its fraction to be refused."""
     kind = BOUNDS[field].kind
-    if kind == "choice":
+    if kind == "choice" or type(value) is int:
         return value
     rounded = value if kind == "integer" else round(value, 1)
-    return int(rounded) if float(rounded).is_integer() else rounded
+    return int(rounded) if rounded.is_integer() else rounded
 
 
 def impossible_problem(field: str, value, measures: dict, sent_as: str) -> str | None:
