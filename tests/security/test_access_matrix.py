@@ -79,6 +79,7 @@ PAGES = {
     ("GET", "/sessions/new"): RECORDERS,
     ("GET", "/sessions/<int:session_id>"): EVERYONE,
     ("GET", "/sessions/<int:session_id>/panels"): EVERYONE,
+    ("GET", "/sessions/<int:session_id>/trends"): EVERYONE,
     ("GET", "/sessions/<int:session_id>/record"): EVERYONE,
     ("GET", "/patients/<int:patient_id>"): EVERYONE,
     ("GET", "/reports"): EVERYONE,
