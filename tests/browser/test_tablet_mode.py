@@ -48,11 +48,12 @@ def test_patient_completes_phq9_by_touch_and_the_dashboard_shows_the_alert(brows
                 "button", name="some days" if n == 9 else "none", exact=True).tap()
         sent = time.monotonic()
         tablet.get_by_role("button", name="Send answers").tap()
-        alert = dashboard.locator(f'.tile[data-session-id="{session}"] .alert', has_text="PHQ-9 item 9")
+        alert = dashboard.locator(f'.tile[data-session-id="{session}"] .banner .message', has_text="PHQ-9 item 9")
         alert.wait_for(timeout=5000)
         shown_after = time.monotonic() - sent
         print(f"the dashboard showed the alert {shown_after:.3f} s after Send answers")
         assert shown_after < 1.0, f"the dashboard showed the alert after {shown_after:.2f} s"
+        expect(dashboard.locator(f'.tile[data-session-id="{session}"] .banner .priority')).to_have_text("High")
         expect(tablet.get_by_text("Please hand the tablet back to your nurse")).to_be_visible()
         tablet.get_by_label("Nurse: your password ends the self-report mode").fill("not-the-password")
         tablet.get_by_role("button", name="End self-report mode").tap()
