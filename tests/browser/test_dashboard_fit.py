@@ -43,12 +43,22 @@ def chair_with_three_alerts(clinic: LiveApi, chair: str) -> int:
 
 @pytest.fixture(scope="module")
 def clinic(live_server):
-    """Twenty active chairs, each with three open alerts and the widest values."""
+    """The module's chairs, each with three open alerts and the widest values (`with_chairs` sets how many)."""
     clinic = LiveApi(live_server)
     for session in clinic.get("/api/sessions?state=active&limit=1000")["items"]:
         clinic.to(session["id"], "aborted", reason="test over")
-    clinic.chairs = [chair_with_three_alerts(clinic, str(chair)) for chair in range(1, 21)]
+    clinic.chairs = {}
     return clinic
+
+
+def with_chairs(clinic: LiveApi, count: int) -> None:
+    """Exactly chairs 1..count active: the missing ones begun, the others sent home."""
+    for chair in range(1, 21):
+        session_id = clinic.chairs.get(chair)
+        if chair <= count and session_id is None:
+            clinic.chairs[chair] = chair_with_three_alerts(clinic, str(chair))
+        elif chair > count and session_id is not None:
+            clinic.to(clinic.chairs.pop(chair), "aborted", reason="gone home")
 
 
 def open_dashboard(page, tiles: int, wall: bool = False) -> None:
@@ -63,6 +73,7 @@ def open_dashboard(page, tiles: int, wall: bool = False) -> None:
 
 @pytest.mark.parametrize("wall", [False, True], ids=["normal", "wall"])
 def test_twenty_chairs_fit_a_2560_by_1440_screen(browser, live_server, clinic, wall):
+    with_chairs(clinic, 20)
     with watched_page(browser, live_server, width=2560, height=1440) as page:
         open_dashboard(page, 20, wall)
         assert page.evaluate(INSIDE_VIEWPORT) == {"tiles": 20, "outside": [], "scrolls": False}
@@ -70,9 +81,7 @@ def test_twenty_chairs_fit_a_2560_by_1440_screen(browser, live_server, clinic, w
 
 @pytest.mark.parametrize("wall", [False, True], ids=["normal", "wall"])
 def test_sixteen_chairs_fit_a_1920_by_1080_screen(browser, live_server, clinic, wall):
-    for session_id in clinic.chairs[16:]:
-        if clinic.get(f"/api/sessions/{session_id}")["state"] == "infusing":
-            clinic.to(session_id, "aborted", reason="four chairs go home")
+    with_chairs(clinic, 16)
     with watched_page(browser, live_server, width=1920, height=1080) as page:
         open_dashboard(page, 16, wall)
         assert page.evaluate(INSIDE_VIEWPORT) == {"tiles": 16, "outside": [], "scrolls": False}
@@ -82,6 +91,7 @@ def test_sixteen_chairs_fit_a_1920_by_1080_screen(browser, live_server, clinic, 
 
 @pytest.mark.parametrize("width", [768, 1280, 1920, 2560])
 def test_no_value_overflows_its_box_at_any_width(browser, live_server, clinic, width):
+    with_chairs(clinic, 16)
     with watched_page(browser, live_server, width=width, height=1000) as page:
         open_dashboard(page, 16)
         for wall in (False, True):
@@ -91,6 +101,7 @@ def test_no_value_overflows_its_box_at_any_width(browser, live_server, clinic, w
 
 
 def test_alerts_are_answered_from_the_banner_or_its_panel_and_tiles_keep_their_place(browser, live_server, clinic):
+    with_chairs(clinic, 16)
     with watched_page(browser, live_server, width=1920, height=1080) as page:
         open_dashboard(page, 16)
         expect(page.locator("#connection")).to_have_text("Live")
