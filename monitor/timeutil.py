@@ -6,6 +6,7 @@ the fall-back hour repeats is ambiguous until the sender says which offset it me
 """
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 
 from .errors import BadRequest, ValidationFailed
@@ -61,8 +62,30 @@ def parse(text: str, zone: tzinfo) -> datetime:
         raise ValueError("the time is out of range") from None
 
 
+SHORT_YEAR = re.compile(r"^(\d{1,3})-")  # `999-01-01T…`: how a year before 1000 was once stored
+
+
 def parse_stored(text: str) -> datetime:
-    return datetime.fromisoformat(text)
+    """A time as the database holds it. Rows from before times were checked where they enter may hold
+    a year of fewer than four digits: read as the year it is. ValueError when it cannot be read."""
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        padded = SHORT_YEAR.sub(lambda m: m.group(1).zfill(4) + "-", text, count=1)
+        if padded == text:
+            raise
+        return datetime.fromisoformat(padded)
+
+
+def stored_problem(text) -> str | None:
+    """Why a stored time cannot be shown as a clinical time (unreadable, or before 1900), or None."""
+    try:
+        moment = parse_stored(text)
+    except (TypeError, ValueError):
+        return "not a readable time"
+    if moment.tzinfo is not None and moment < EARLIEST or moment.tzinfo is None and moment.year < 1900:
+        return "before 1900"
+    return None
 
 
 def day_start(day: date | str | None, zone: tzinfo) -> datetime:

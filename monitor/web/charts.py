@@ -8,7 +8,7 @@ from datetime import datetime, tzinfo
 import plotly.graph_objects as go
 
 from ..rules import alert_rules
-from ..timeutil import iso, parse_stored
+from ..timeutil import iso, parse_stored, stored_problem
 from ..views import vocabulary as words
 
 WIDTH, HEIGHT = 720, 260
@@ -26,7 +26,9 @@ MARKED_STATES = {"infusing": "start", "paused": "pause", "recovery": "end", "rea
 
 def trend_chart(vitals: list[dict], transitions: list[dict], zone: tzinfo) -> dict | None:
     """Lines of SBP, DBP, HR and SpO2 over the session from the current records, with state changes marked."""
-    rows = sorted((r for r in vitals if r["status"] == "current"), key=lambda r: r["taken_at"])
+    # A record whose stored time is odd (from before times were checked) is in the table, not on the chart.
+    rows = sorted((r for r in vitals if r["status"] == "current" and not stored_problem(r["taken_at"])),
+                  key=lambda r: r["taken_at"])
     values = [r[key] for r in rows for key, *_ in SERIES if r.get(key) is not None]
     if not values:
         return None
@@ -168,9 +170,10 @@ def trend_figures(whole: dict, rules: dict, now: datetime) -> dict:
     def minutes(at: str) -> float:
         return round((parse_stored(at) - origin).total_seconds() / 60, 1)
 
-    current = sorted((v for v in whole["vitals"] if v["status"] == "current"), key=lambda v: (v["taken_at"], v["id"]))
+    current = sorted((v for v in whole["vitals"] if v["status"] == "current" and not stored_problem(v["taken_at"])),
+                     key=lambda v: (v["taken_at"], v["id"]))  # an odd stored time: in the table, not the chart
     entries = (*whole["side_effects"], *(n for n in whole["notes"] if n["kind"] != "addendum"))
-    marks = [trend_mark(entry) for entry in entries]
+    marks = [mark for mark in map(trend_mark, entries) if not stored_problem(mark["at"])]
     steps = whole["transitions"]
     phases = [(step["to"], minutes(step["at"]), minutes(following["at"]) if following else minutes(iso(now)))
               for step, following in zip(steps, [*steps[1:], None]) if step["to"] in PHASES]

@@ -10,7 +10,7 @@ from ..errors import ApiError, BadRequest, NotFound
 from ..record import shifts, side_effects, users
 from ..rules import instruments, rulesets
 from ..store import events
-from ..timeutil import iso, parse, parse_stored
+from ..timeutil import iso, parse, parse_stored, stored_problem
 from ..views import alarms, course, handover, lists, outcome_report, rems, reports, session_record, worklist
 from ..views import dashboard as central_station
 from ..views import vocabulary as words
@@ -53,16 +53,26 @@ def dashboard():
     return render_template("dashboard.html", picture=picture)
 
 
+def shown_time(value: str | None, layout: str) -> str:
+    """A stored time on the clinic's clock; an odd one (stored before times were checked) as it is,
+    saying what is wrong with it, so that one odd row never stops the page."""
+    if not value:
+        return "–"
+    if problem := stored_problem(value):
+        return f"{value} ({problem})"
+    return parse_stored(value).astimezone(zone()).strftime(layout)
+
+
 @blueprint.app_template_filter("clock")
 def clock_filter(value: str | None) -> str:
     """A stored time as HH:MM on the clinic's clock."""
-    return parse_stored(value).astimezone(zone()).strftime("%H:%M") if value else "–"
+    return shown_time(value, "%H:%M")
 
 
 @blueprint.app_template_filter("clinic_time")
 def clinic_time_filter(value: str | None) -> str:
     """A stored time as YYYY-MM-DD HH:MM on the clinic's clock."""
-    return parse_stored(value).astimezone(zone()).strftime("%Y-%m-%d %H:%M") if value else "–"
+    return shown_time(value, "%Y-%m-%d %H:%M")
 
 
 @blueprint.app_template_filter("minutes")
