@@ -59,8 +59,9 @@ def create(tx: Transaction, body: dict) -> dict:
     # The weight checked today, else the patient's: a checklist weight of 0 is refused, never replaced.
     weighed = checklist.get("weight_kg")
     weight = weighed if weighed is not None else patient[0]
-    derived = dose_mg is None and per_kg is not None and weight is not None and validation.within(
-        validation.DOSING["weight_kg"], weight) and validation.within(validation.DOSING["dose_mg_per_kg"], per_kg)
+    derived = (body["drug"] in validation.WEIGHT_DOSED and dose_mg is None and None not in (per_kg, weight)
+               and validation.within(validation.DOSING["weight_kg"], weight)
+               and validation.within(validation.DOSING["dose_mg_per_kg"], per_kg))
     if derived:
         dose_mg = round(per_kg * weight, 1)
     validation.check_dosing(weight, per_kg, dose_mg, body["drug"], derived=derived, confirm=body.get("confirm", False),

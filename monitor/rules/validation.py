@@ -180,6 +180,7 @@ DOSING: dict[str, Bounds] = {
     "dose_mg": Bounds("Dose", "mg", "number", 0, 1000, low_open=True, usual_high=200),
 }
 ESKETAMINE_DOSES_MG = (56, 84)
+WEIGHT_DOSED = ("ketamine",)  # the drugs whose dose in mg is mg/kg × weight; esketamine's is fixed
 
 
 def weight_problem(weight) -> str | None:

@@ -82,3 +82,9 @@ def test_esketamine_other_than_56_or_84_mg_needs_confirming(api, db_path, patien
 def test_the_weight_row_is_where_the_issue_asks():
     weight = DOSING["weight_kg"]
     assert (weight.low, weight.high, weight.usual_low, weight.usual_high) == (20, 350, 40, 200)
+
+
+def test_an_esketamine_dose_is_not_derived_from_the_weight(api, patient):
+    """Esketamine is 56 or 84 mg whatever the weight: a mg/kg beside it gives no dose in mg."""
+    session = create(api, patient, **ESKETAMINE, dose_mg_per_kg=0.5).get_json()
+    assert session["dose_mg"] is None
