@@ -49,7 +49,16 @@ def course_point(instrument: str, total: int, baseline: int | None, previous: in
             "change": None if baseline is None else total - baseline,
             "change_pct": change_pct(total, baseline), "response": responded(total, baseline, settings),
             "remission": remitted(instrument, total, settings),
-            "worsening": worsened(instrument, total, previous, settings)}
+            "worsening": worsened(instrument, total, previous, settings),
+            "meaningful_fall": meaningful_fall(instrument, total, baseline, settings)}
+
+
+def meaningful_fall(instrument: str, total: int, baseline: int | None, settings: dict) -> bool | None:
+    """PCL-5: a fall of at least `pcl5_meaningful_fall` (10) points from baseline is a clinically meaningful
+    change; None for the other measures and for the baseline itself."""
+    if instrument != "pcl5" or baseline is None:
+        return None
+    return baseline - total >= settings["pcl5_meaningful_fall"]
 
 
 def course_series(instrument: str, scores: list[dict], settings: dict) -> list[dict]:

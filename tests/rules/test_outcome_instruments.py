@@ -127,3 +127,10 @@ def test_not_returned_at_its_edge(given, booked, after, stopped):
     found = outcomes.not_returned(LAST, given, booked, LAST + after, SETTINGS)
     assert found["not_returned"] is stopped
     assert found["next_due_by"] == LAST + timedelta(days=7)
+
+
+@pytest.mark.parametrize(("baseline", "total", "meaningful"), [(50, 40, True), (50, 41, False), (50, 30, True)])
+def test_pcl5_meaningful_fall_at_its_edge(baseline, total, meaningful):
+    assert outcomes.course_point("pcl5", total, baseline, baseline, SETTINGS)["meaningful_fall"] is meaningful
+    assert outcomes.course_point("pcl5", total, None, None, SETTINGS)["meaningful_fall"] is None
+    assert outcomes.course_point("phq9", 10, 20, 20, SETTINGS)["meaningful_fall"] is None
