@@ -4,6 +4,7 @@ A demo clinic on a scratch database, served by `monitor serve`, alerts of each p
 the API, then the dashboard photographed; with --session also the session page with its trends (to
 docs/session-trends.png; the README's docs/session.png is the bedside page's own); with --outcomes also a
 patient's course (docs/series-outcomes.png) and the tablet self-report mode at 768 px (docs/tablet.png).
+With --full also sixteen chairs in wall mode at 1920 x 1080 (docs/dashboard-wall.png).
 Always also the handover sheet (docs/handover.png) and the alarm review (docs/alarm-review.png).
 Run: .venv/bin/python scripts/screenshots.py [--session] [--outcomes]
 """
@@ -95,6 +96,34 @@ def station_pictures(browser, server: LiveServer) -> None:
     print(f"wrote {DOCS / 'alarm-review.png'}")
 
 
+FULL_CLINIC = [  # chairs added to the demo's six for the wall picture: (HR, SBP, DBP, SpO2, RR)
+    (134, 188, 112, 97, 18), (72, 124, 80, 98, 14), (118, 150, 92, 95, 16), (88, 132, 84, 93, 22),
+    (64, 118, 76, 99, 12), (102, 176, 104, 96, 15), (76, 128, 82, 97, 14), (90, 121, 79, 92, 24),
+    (81, 140, 88, 98, 13), (70, 119, 77, 97, 14)]
+
+
+def full_clinic_picture(browser, server: LiveServer) -> None:
+    """Sixteen active chairs in wall mode on a 1920 x 1080 screen (docs/dashboard-wall.png)."""
+    for number, (hr, sbp, dbp, spo2, rr) in enumerate(FULL_CLINIC, start=10):
+        patient = api(server, "POST", "/api/patients", {"mrn": f"MRN-3{number:05d}", "family_name": "Demo",
+                                                        "given_name": f"Chair{number}", "birth_date": "1980-01-01"})
+        session = api(server, "POST", "/api/sessions", {"patient_id": patient["id"], "chair": str(number),
+                                                        "drug": "ketamine", "route": "iv", "dose_mg_per_kg": 0.5,
+                                                        "planned_minutes": 40})
+        api(server, "POST", f"/api/sessions/{session['id']}/transitions", {"to": "baseline"})
+        api(server, "POST", f"/api/sessions/{session['id']}/vitals", {"hr": 74, "sbp": 122, "dbp": 78, "spo2": 98,
+                                                                      "rr": 14})
+        api(server, "POST", f"/api/sessions/{session['id']}/transitions", {"to": "infusing"})
+        api(server, "POST", f"/api/sessions/{session['id']}/vitals", {"hr": hr, "sbp": sbp, "dbp": dbp, "spo2": spo2,
+                                                                      "rr": rr, "confirm": True})
+    page = signed_in(browser, server, "clinician", viewport={"width": 1920, "height": 1080}, device_scale_factor=1)
+    page.wait_for_selector("#connection[data-state=live]")
+    page.get_by_role("button", name="Wall mode").click()
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(DOCS / "dashboard-wall.png"))
+    print(f"wrote {DOCS / 'dashboard-wall.png'}")
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         server = LiveServer(Path(tmp))
@@ -126,6 +155,8 @@ def main() -> None:
                 station_pictures(browser, server)
                 if "--outcomes" in sys.argv:
                     outcome_pictures(browser, server)
+                if "--full" in sys.argv:
+                    full_clinic_picture(browser, server)
                 browser.close()
         finally:
             server.stop()
