@@ -145,11 +145,12 @@ def audit_group() -> None:
 @audit_group.command("verify", help="Check the audit trail's hash chain; exit 1 naming the first bad entry.")
 def audit_verify() -> None:
     _, store = open_store()
-    checked, broken = audit.verify(store.db)
-    if broken is not None:
-        click.echo(f"audit chain broken at entry {broken} ({checked} entries before it verify)", err=True)
+    verdict = audit.check(store.db)
+    if verdict.broken is not None:
+        click.echo(f"audit chain broken at entry {verdict.broken}: {verdict.reason} ({verdict.checked} entries "
+                   "before it verify)", err=True)
         sys.exit(1)
-    click.echo(f"audit chain ok: {checked} entries")
+    click.echo(f"audit chain ok: {verdict.checked} entries, the rows they wrote and the chain's head")
 
 
 def acting_as(store: Store, name: str | None):

@@ -94,10 +94,17 @@ class Transaction:
     def __init__(self, db: Database, actor: Actor, now: datetime, listened: bool = True):
         self.db, self.actor, self.now = db, actor, now
         self.events: list[dict] = []
+        self.audit_entries: list[tuple] = []
         self.listened = listened  # someone is told of the events after COMMIT
 
     def audit(self, action: str, entity: str, entity_id, *, session_id=None, before=None, after=None):
-        audit.append(self.db, self.actor, self.now, action, entity, entity_id, session_id, before, after)
+        """An audit entry of this write; the entries are chained in just before COMMIT (`seal`)."""
+        self.audit_entries.append((action, entity, entity_id, session_id, before, after))
+
+    def seal(self) -> None:
+        """Chain this write's audit entries in, the last tied to every insert-only row the write added."""
+        audit.append_all(self.db, self.actor, self.now, self.audit_entries)
+        self.audit_entries = []
 
     def event(self, type_: str, session_id: int | None, data: dict, kept: dict | None = None) -> dict:
         """Append an event; `kept`: what the log stores when it is less than `data` (see `events.append`)."""
@@ -183,6 +190,7 @@ class Store:
                 yield tx
                 for hook in self._hooks:
                     hook(tx)
+                tx.seal()
                 db.execute("COMMIT")
             except sqlite3.OperationalError as error:
                 if db.conn.in_transaction:

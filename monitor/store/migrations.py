@@ -16,7 +16,14 @@ INSERT_ONLY = (
 )
 
 
+# The insert-only tables but the audit trail itself: the rows each write adds to them are tied to its
+# audit entry (store/audit.py). Filled as the migrations below declare their insert-only tables.
+PROTECTED: list[str] = []
+
+
 def insert_only_triggers(table: str) -> str:
+    if table != "audit" and table not in PROTECTED:
+        PROTECTED.append(table)
     return f"""
     CREATE TRIGGER IF NOT EXISTS {table}_no_update BEFORE UPDATE ON {table}
     BEGIN SELECT RAISE(ABORT, '{table} is insert-only'); END;
@@ -214,6 +221,8 @@ CREATE VIEW IF NOT EXISTS vitals_current AS
     WHERE NOT EXISTS (SELECT 1 FROM vitals later WHERE later.supersedes = v.id)
       AND NOT EXISTS (SELECT 1 FROM vitals_voids x WHERE x.vitals_id = v.id);
 """
+CORE_TRIGGERS = "".join(insert_only_triggers(t) for t in INSERT_ONLY)
+
 
 ALERTS = """
 CREATE TABLE IF NOT EXISTS alerts (
@@ -449,9 +458,28 @@ CREATE INDEX IF NOT EXISTS sessions_active_listed ON sessions(listed_at, id)
     WHERE state NOT IN ('discharged', 'aborted');
 CREATE INDEX IF NOT EXISTS sessions_unsigned_listed ON sessions(listed_at, id) WHERE signed_at IS NULL;
 """
+def audit_anchor() -> str:
+    """The audit chain's head, and the columns tying a write's rows to its entry; the head starts at the
+    chain's end and at the rows there are now (those before it are covered by the chain alone)."""
+    marks = ", ".join(f"'{t}', (SELECT COALESCE(MAX(rowid), 0) FROM [{t}])" for t in PROTECTED)
+    return f"""
+ALTER TABLE audit ADD COLUMN rows TEXT;
+ALTER TABLE audit ADD COLUMN rows_hash TEXT;
+CREATE TABLE IF NOT EXISTS audit_head (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    last_id INTEGER,
+    last_hash TEXT NOT NULL,
+    marks TEXT NOT NULL
+);
+INSERT OR IGNORE INTO audit_head (id, last_id, last_hash, marks) VALUES (1, (SELECT MAX(id) FROM audit),
+    COALESCE((SELECT hash FROM audit ORDER BY id DESC LIMIT 1), '{"0" * 64}'), json_object({marks}));
+"""
+
+
+AUDIT_ANCHOR = audit_anchor()
 
 MIGRATIONS: list[str] = [
-    CORE + "".join(insert_only_triggers(t) for t in INSERT_ONLY),
+    CORE + CORE_TRIGGERS,
     ALERTS,
     NEWS2_INDEXES,
     REMS_SUBMISSIONS,
@@ -465,6 +493,7 @@ MIGRATIONS: list[str] = [
     LOGIN_ATTEMPTS,
     SIGNED_FIGURES,
     OPEN_LISTED,
+    AUDIT_ANCHOR,
 ]
 
 
