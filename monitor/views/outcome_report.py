@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 
 from sqlite_utils import Database
 
-from ..record import assessments
 from ..rules import instruments, outcomes, rulesets
 from ..timeutil import iso
 from .reports import median
@@ -20,23 +19,54 @@ def outcome_report(db: Database, now: datetime, weeks: int = 26) -> dict:
     """Courses whose first infusion was given in the last `weeks` weeks, and how they went."""
     settings = rulesets.in_force(db)["outcomes"]
     since = iso(now - timedelta(weeks=weeks))
-    patients = dict.fromkeys(row[0] for row in db.execute(  # on the first-dose index, in dosing order
-        "SELECT patient_id FROM sessions WHERE first_dose_at >= ? ORDER BY first_dose_at", (since,)))
-    courses = [patient_course(db, patient_id, settings) for patient_id in patients]
+    patients = list(dict.fromkeys(row[0] for row in db.execute(  # on the first-dose index, in dosing order
+        "SELECT patient_id FROM sessions WHERE first_dose_at >= ? ORDER BY first_dose_at", (since,))))
+    courses = []
+    for start in range(0, len(patients), CHUNK):
+        courses += patient_courses(db, patients[start:start + CHUNK], settings)
     courses = [c for c in courses if c["doses"] and c["doses"][0] >= since]  # began in the window
     return {"since": since, "weeks": weeks, "patients": len(courses),
             "after_infusions": after_infusions(courses), "funnel": funnel(courses, settings["course_infusions"]),
             "change_by_indication": change_by_indication(courses, settings)}
 
 
-def patient_course(db: Database, patient_id: int, settings: dict) -> dict:
-    """A patient's infusion times, indication and each outcome measure's course (views.course's rules)."""
-    rows = db.execute("SELECT first_dose_at, indication FROM sessions WHERE patient_id = ?"
-                      " AND first_dose_at IS NOT NULL ORDER BY first_dose_at", (patient_id,)).fetchall()
-    scores = {name: outcomes.course_series(name, found, settings) for name in instruments.OUTCOMES
-              if (found := assessments.course_scores(db, patient_id, name))}
-    return {"patient_id": patient_id, "doses": [r[0] for r in rows], "indication": indication_of(rows, settings),
-            "scores": scores}
+CHUNK = 500  # patients read in one query (SQLite's parameter limit is far above)
+
+
+def patient_courses(db: Database, patient_ids: list[int], settings: dict) -> list[dict]:
+    """Each patient's infusion times, indication and each outcome measure's course, in two queries for
+    the whole chunk (the course rules of views.course: a session's last score, in course order)."""
+    marks = ", ".join("?" for _ in patient_ids)
+    rows = db.execute(f"SELECT id, patient_id, first_dose_at, indication, series_number FROM sessions"
+                      f" WHERE patient_id IN ({marks})", patient_ids).fetchall()
+    names = list(instruments.OUTCOMES)
+    scored = db.execute(
+        f"SELECT a.session_id, a.instrument, a.total, a.at, a.id FROM assessments a WHERE a.instrument IN"
+        f" ({', '.join('?' for _ in names)}) AND a.session_id IN (SELECT id FROM sessions WHERE patient_id IN"
+        f" ({marks}))", names + patient_ids).fetchall()
+    last: dict[tuple[int, str], tuple] = {}
+    for session_id, name, total, at, assessment_id in scored:
+        key = (session_id, name)
+        if key not in last or (at, assessment_id) > last[key][:2]:
+            last[key] = (at, assessment_id, total)
+    by_patient: dict[int, list] = {pid: [] for pid in patient_ids}
+    for row in rows:
+        by_patient[row[1]].append(row)
+    courses = []
+    for patient_id, own in by_patient.items():
+        order = sorted(own, key=lambda r: (r[4] is None, r[4] or 0, r[0]))
+        doses = sorted(r[2] for r in own if r[2])
+        first = min((r for r in own if r[2]), key=lambda r: r[2], default=None)
+        scores = {}
+        for name in names:
+            found = [{"session_id": r[0], "at": last[(r[0], name)][0], "total": last[(r[0], name)][2]}
+                     for r in order if (r[0], name) in last]
+            if found:
+                scores[name] = outcomes.course_series(name, found, settings)
+        courses.append({"patient_id": patient_id, "doses": doses,
+                        "indication": indication_of([(None, first[3])] if first else [], settings),
+                        "scores": scores})
+    return courses
 
 
 def indication_of(rows: list, settings: dict) -> str:
