@@ -13,10 +13,10 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, tzinfo
 
-from ..errors import ApiError, BadRequest, ValidationFailed
+from ..errors import ApiError, BadRequest
 from ..record import assessments, entries
 from ..store.db import Store
-from ..timeutil import CLOCK_SKEW
+from ..timeutil import clinical_time
 from ..timeutil import parse as parse_time
 from . import import_rows
 from .formats import FORMATS, parse
@@ -139,15 +139,8 @@ def options_from(fields: dict[str, str | None], *, zone: tzinfo, now: datetime) 
     chosen = (fields.get("format") or "").strip().lower() or None
     if chosen is not None and chosen not in FORMATS:
         raise BadRequest(f"Unknown import format {chosen!r}", {"format": "must be csv, hl7 or fhir"})
-    align_start = None
     text = (fields.get("align_start") or "").strip()
-    if text:
-        try:
-            align_start = parse_time(text, zone)
-        except ValueError:
-            raise BadRequest("align_start is not an ISO 8601 time", {"align_start": "is not an ISO 8601 time"}) \
-                from None
-        if align_start > now + CLOCK_SKEW:
-            raise ValidationFailed("align_start is in the future", {"align_start": "is in the future"})
+    # A clinical time like any other: ISO, not in the future, on the clinic's clock without a DST gap or repeat.
+    align_start = clinical_time(text, "align_start", zone, now) if text else None
     return Options(format=chosen, align_start=align_start,
                    **{name: flag(name, fields.get(name)) for name in ("dry_run", "skip_invalid", "confirm")})

@@ -170,6 +170,15 @@ def test_times_either_side_of_the_changes_are_taken_on_the_clinic_clock(api, sce
         assert response.status_code == 201 and response.get_json()["at"] == stored
 
 
+@pytest.mark.parametrize("moment, says", [("2026-03-08T02:30:00", "does not exist"), ("2026-11-01T01:30:00", "-05:00")])
+def test_align_start_on_the_clinic_clock_is_refused_in_a_gap_or_a_repeat(api, db_path, moment, says):
+    sid = api.session()["id"]
+    before = counts(db_path)
+    data = {"file": (io.BytesIO(b"time,hr\n2026-01-15T09:30:00Z,80\n"), "m.csv"), "align_start": moment}
+    response = api.post(f"/api/sessions/{sid}/imports", data=data, content_type="multipart/form-data")
+    assert says in refused(response, 422, db_path, before, "validation_failed")["fields"]["align_start"]
+
+
 def test_a_time_from_a_program_is_refused_the_same_way():
     """The record layer itself refuses a skipped time: not only the web door."""
     now = datetime.now(timezone.utc)
