@@ -63,6 +63,15 @@ def moment_arg(name: str) -> datetime | None:
 PAGE_ARGS = ("limit", "cursor")
 
 
+def audited_list(entity: str, items: list[dict]) -> None:
+    """A read of a list that shows patients' names or MRNs (patient search, session lists, the REMS list)
+    leaves one audit entry: which list, asked how, and the ids of the records it returned."""
+    asked = {k: v for k, v in sorted(request.args.items()) if k != "cursor"}
+    with writing() as tx:
+        ids = [item.get("id", item.get("session_id")) for item in items]
+        tx.audit("read.list", entity, None, after={"query": asked, "ids": ids})
+
+
 def page(list_name: str, fetch) -> tuple[list[dict], str | None]:
     """This request's page of a list and the cursor of the next (or None). `fetch(after, limit)` gives the
     items and the key to continue after; the cursor is that key, signed for this list and its filters."""

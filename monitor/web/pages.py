@@ -15,7 +15,7 @@ from ..views import alarms, course, handover, lists, outcome_report, rems, repor
 from ..views import dashboard as central_station
 from ..views import vocabulary as words
 from . import charts
-from .context import RECORDERS, REVIEWERS, audited_read, page, rems_provider, report_window, store, zone
+from .context import RECORDERS, REVIEWERS, audited_list, audited_read, page, rems_provider, report_window, store, zone
 
 blueprint = Blueprint("pages", __name__)
 
@@ -284,6 +284,7 @@ def rems_form(session_id):
 @login_required
 def rems_list():
     rows, _ = rems.pending(store().db, store().now(), limit=1000)
+    audited_list("rems", rows)
     return render_template("rems_list.html", rows=rows, due_days=rems.DUE_DAYS)
 
 
@@ -335,6 +336,7 @@ def session_list():
         rows, following = page("sessions", lambda after, limit: lists.session_page(store().db, args, zone(),
                                                                                    after, limit))
         problem = None
+        audited_list("sessions", rows)
     except ApiError as error:
         rows, following, problem = [], None, error
     shown = {name: request.args.get(name, "") for name in SESSION_FILTERS}

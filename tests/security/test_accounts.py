@@ -2,11 +2,14 @@
 names, no password of spaces, and the last active admin stays."""
 from __future__ import annotations
 
+import json
+import sqlite3
+
 import pytest
 
 from monitor.record import users
 from monitor.store.db import SYSTEM
-from tests.helpers import PASSWORDS, counts, csrf_token
+from tests.helpers import PASSWORDS, counts, csrf_token, sign_in
 
 
 @pytest.mark.parametrize("target", ["/%09/evil.example", "//evil.example", "/%5Cevil.example", "/%0A/evil.example",
@@ -80,3 +83,30 @@ def test_with_a_second_admin_one_may_be_disabled(api, store):
         users.add(tx, "admin2", "admin", "second-admin-password")
     admin = users.by_name(store.db, "admin")
     assert api.post(f"/api/users/{admin['id']}", {"disabled": True}, role="admin").status_code == 200
+
+
+def list_reads(db_path) -> list[tuple]:
+    db = sqlite3.connect(db_path)
+    try:
+        return [(entity, actor, json.loads(after)) for entity, actor, after in db.execute(
+            "SELECT entity, actor, after FROM audit WHERE action = 'read.list' ORDER BY id")]
+    finally:
+        db.close()
+
+
+def test_bulk_reads_that_show_names_and_mrns_are_audited(api, client, db_path):
+    """Issue 10 point 15: patient search, session lists and the REMS list said nothing in the audit trail."""
+    patient = api.patient(mrn="BULK-7", family_name="Quist")
+    session = api.session(patient_id=patient["id"], drug="esketamine", route="intranasal", dose_mg=56)
+    assert api.get("/api/patients?q=Quist").status_code == 200
+    assert api.get("/api/sessions?state=all", role="clinician").status_code == 200
+    assert api.get("/api/rems", role="clinician").status_code == 200
+    sign_in(client, "nurse")
+    assert client.get("/sessions").status_code == 200
+    assert client.get("/rems").status_code == 200
+    reads = list_reads(db_path)
+    assert [(entity, actor) for entity, actor, _ in reads] == [
+        ("patients", "nurse"), ("sessions", "clinician"), ("rems", "clinician"), ("sessions", "nurse"),
+        ("rems", "nurse")]
+    assert reads[0][2] == {"query": {"q": "Quist"}, "ids": [patient["id"]]}
+    assert session["id"] in reads[1][2]["ids"] and session["id"] in reads[3][2]["ids"]

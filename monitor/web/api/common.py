@@ -90,9 +90,14 @@ def int_arg(name: str, default: int | None = None, minimum: int = 0, maximum: in
     return value
 
 
+AUDITED_LISTS = ("patients", "sessions", "rems")  # the lists that show names and MRNs
+
+
 def page_of(list_name: str, fetch):
-    """A list's page as CONTRACT.md §2 says: `{items, next}`."""
+    """A list's page as CONTRACT.md §2 says: `{items, next}`; audited when it shows who the patients are."""
     items, following = context.page(list_name, fetch)
+    if list_name in AUDITED_LISTS:
+        context.audited_list(list_name, items)
     return jsonify({"items": items, "next": following})
 
 
