@@ -169,3 +169,39 @@ def test_a_discharged_session_takes_only_readings_from_before_the_discharge_each
     assert (kept.status_code, kept.get_json()["imported"]) == (201, 1)
     imported = api.get(f"/api/sessions/{session['id']}").get_json()["vitals"]
     assert [(v["hr"], v["late"]) for v in imported] == [(72, True)]  # 8 minutes ago: late only by the discharge
+
+
+# Whatever the bytes, the parsers answer with readings or a clear refusal, never another exception
+
+FUZZ_SEEDS = {
+    "csv": b"Device: X\ntaken_at,hr,sbp,dbp,spo2,note\n2024-05-01T10:00:00+02:00,72,120,80,97,calm\n"
+           b"15/05/2016 14:05,-,118/76,,96,\n",
+    "hl7": hl7("20240501100000+0200"),
+    "fhir": observation(when="2024-05-01T10:00:00+02:00"),
+}
+
+
+@pytest.mark.parametrize("format_", FUZZ_SEEDS)
+def test_mangled_files_are_read_or_refused_cleanly(format_):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from monitor.errors import ApiError
+    from monitor.interop.formats import parse
+    from tests.helpers import ZONE
+
+    seed = FUZZ_SEEDS[format_]
+    splice = st.tuples(st.integers(0, len(seed)), st.integers(0, 12), st.binary(max_size=24))
+
+    @settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+    @given(st.lists(splice, min_size=1, max_size=4))
+    def read(edits):
+        data = seed
+        for at, cut, insert in edits:
+            data = data[:at] + insert + data[at + cut:]
+        try:
+            parse(data, format=format_, tz=ZONE)
+        except ApiError:
+            pass
+
+    read()
