@@ -63,7 +63,8 @@ def exercise_the_record(server, bearer) -> dict:
     requests.post(url + "/api/users", headers=bearer("admin"),
                   json={"username": "sentinel-nurse", "role": "nurse", "password": SECRET_PASSWORD})
     return {"patient_id": patient["id"], "session_id": sid, "vitals_id": vitals["id"],
-            "side_effect_id": effect["id"], "alert_id": 1, "user_id": 1, "filename": "css/app.css"}
+            "side_effect_id": effect["id"], "alert_id": 1, "user_id": 1, "handover_id": 1,
+            "filename": "css/app.css"}
 
 
 def exercise_everything(server) -> int:

@@ -16,7 +16,7 @@ def test_every_api_route_but_the_document_answers_401_without_credentials(app, c
     for rule, method in api_rules(app):
         path = rule.replace("<int:", "<").replace("<session_id>", "1").replace("<vitals_id>", "1")
         path = path.replace("<side_effect_id>", "1").replace("<patient_id>", "1").replace("<alert_id>", "1")
-        path = path.replace("<user_id>", "1")
+        path = path.replace("<user_id>", "1").replace("<handover_id>", "1")
         response = client.open(path, method=method, json={})
         if rule == "/api/openapi.json":
             assert response.status_code == 200
