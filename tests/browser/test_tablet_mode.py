@@ -8,7 +8,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.helpers import PASSWORDS, LiveApi, sign_in_page, watched_page
+from tests.helpers import PASSWORDS, LiveApi, axe_violations, sign_in_page, watched_page
 
 pytestmark = pytest.mark.browser
 
@@ -33,6 +33,7 @@ def test_patient_completes_phq9_by_touch_and_the_dashboard_shows_the_alert(brows
         tablet.get_by_role("link", name="PHQ-9 self-report").tap()
         tablet.wait_for_url(f"**/sessions/{session}/self-report?instrument=phq9")
         assert tablet.locator("nav, a").count() == 0
+        assert axe_violations(tablet) == []
         assert "Lindqvist" not in tablet.content() and "Okafor" not in tablet.content()
         for n in range(1, 10):
             step = tablet.locator(f'[data-item="item_{n}"]')
