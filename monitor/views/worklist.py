@@ -15,7 +15,7 @@ from ..record import patients, sessions
 from ..rules import alert_rules, instruments, outcomes, rulesets
 from ..store.paging import Order, keyset
 from ..timeutil import iso, minutes_between, parse_stored
-from . import course, lists, rems
+from . import lists, rems
 
 SHOWN = 100  # rows of each part; the counts are of all
 TO_SIGN_WHERE = ["signed_at IS NULL", "state IN ('discharged', 'aborted')"]  # the partial index sessions_to_sign
@@ -148,17 +148,22 @@ def outcomes_due(db: Database, session: dict, rules: dict) -> dict | None:
 
 def not_returned(db: Database, now: datetime, settings: dict) -> dict:
     """Patients whose course stopped (CLINICAL.md §8): fewer than six infusions, none booked, the last more
-    than 7 days ago; among the courses dosed in the last RETURN_WINDOW_WEEKS weeks (first-dose index)."""
+    than 7 days ago; among the courses dosed in the last RETURN_WINDOW_WEEKS weeks, in one query (the
+    first-dose index finds the patients, the patient index their sessions)."""
     since = iso(now - timedelta(weeks=RETURN_WINDOW_WEEKS))
-    candidates = dict.fromkeys(row[0] for row in db.execute(
-        "SELECT patient_id FROM sessions WHERE first_dose_at >= ? ORDER BY first_dose_at", (since,)))
+    rows = db.execute(
+        "SELECT patient_id, COUNT(first_dose_at), MAX(first_dose_at),"
+        " SUM(first_dose_at IS NULL AND state NOT IN ('discharged', 'aborted')) FROM sessions"
+        " WHERE patient_id IN (SELECT patient_id FROM sessions WHERE first_dose_at >= ?) GROUP BY patient_id",
+        (since,)).fetchall()
     items = []
-    for patient_id in candidates:
-        rows = [{"started_at": started, "state": state} for started, state in db.execute(
-            "SELECT first_dose_at, state FROM sessions WHERE patient_id = ?", (patient_id,))]
-        found = course.standing(rows, now, settings)
+    for patient_id, given, last, booked in rows:
+        found = outcomes.not_returned(parse_stored(last), given, bool(booked), now, settings)
         if found["not_returned"]:
             patient = patients.get(db, patient_id)
-            items.append({"patient": {k: patient[k] for k in ("id", "mrn", "family_name", "given_name")}} | found)
+            items.append({"patient": {k: patient[k] for k in ("id", "mrn", "family_name", "given_name")},
+                          "infusions_given": given, "course_infusions": settings["course_infusions"],
+                          "last_given_at": last, "next_due_by": iso(found["next_due_by"]),
+                          "days_since_last": found["days_since_last"], "not_returned": True})
     items.sort(key=lambda item: item["next_due_by"])
     return {"items": items[:SHOWN], "count": len(items)}
