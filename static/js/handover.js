@@ -48,7 +48,7 @@ document.getElementById('handovers').addEventListener('click', async (event) => 
   const button = event.target.closest('[data-accept]');
   if (!button) return;
   button.disabled = true;
-  const answer = await send('POST', `/api/handovers/${button.dataset.accept}/accept`);
+  const answer = await send('POST', `/api/handovers/${button.dataset.accept}/accept`, {});
   if (answer.ok) location.reload();
   else { button.disabled = false; button.after(` ${answer.error.message}`); }
 });

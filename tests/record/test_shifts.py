@@ -57,10 +57,10 @@ def test_a_handover_is_accepted_by_its_receiver_and_audited(api, second_nurse, c
         "nurse", "nurse2", ["1", "3"], "2026-03-18T06:00:00.000Z", None)
     assert api.get("/api/handovers", role=second_nurse).get_json()["handovers"] == [handover]
 
-    assert api.post(f"/api/handovers/{handover['id']}/accept", role="nurse").status_code == 403
-    accepted = api.post(f"/api/handovers/{handover['id']}/accept", role=second_nurse)
+    assert api.post(f"/api/handovers/{handover['id']}/accept", {}, role="nurse").status_code == 403
+    accepted = api.post(f"/api/handovers/{handover['id']}/accept", {}, role=second_nurse)
     assert accepted.status_code == 200 and accepted.get_json()["accepted_at"] is not None
-    assert api.post(f"/api/handovers/{handover['id']}/accept", role=second_nurse).status_code == 409
+    assert api.post(f"/api/handovers/{handover['id']}/accept", {}, role=second_nurse).status_code == 409
     assert api.get("/api/me/chairs", role=second_nurse).get_json() == {"chairs": ["1", "3"]}
 
     audit = api.get("/api/audit", role="clinician").get_json()["items"]
@@ -87,4 +87,4 @@ def test_a_bad_handover_is_refused_and_changes_nothing(api, second_nurse, db_pat
 
 
 def test_an_unknown_handover_is_not_found(api):
-    assert api.post("/api/handovers/999/accept").status_code == 404
+    assert api.post("/api/handovers/999/accept", {}).status_code == 404

@@ -47,9 +47,12 @@ def give_handover(body):
     return jsonify(given), 201
 
 
+ACCEPT_IN = s.strict({})  # nothing to say: the receiver and the time are the acceptance
+
+
 @api.operation("/handovers/<int:handover_id>/accept", "POST", summary="Accept a handover (its receiver only)",
-               roles=RECORDERS, response=HANDOVER, errors=(409,))
-def accept_handover(handover_id):
+               roles=RECORDERS, body=ACCEPT_IN, response=HANDOVER, errors=(409,))
+def accept_handover(handover_id, body):
     with writing() as tx:
         accepted = shifts.accept(tx, handover_id)
     return jsonify(accepted)
