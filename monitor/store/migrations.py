@@ -478,6 +478,18 @@ INSERT OR IGNORE INTO audit_head (id, last_id, last_hash, marks) VALUES (1, (SEL
 
 AUDIT_ANCHOR = audit_anchor()
 
+# Finding a patient by any part of the MRN or name: a trigram index (FTS5) answers a search of three
+# letters or more from the patients it matches, where LIKE '%…%' read every patient the clinic has had.
+# Kept by a trigger in the transaction that adds the patient (patients are never edited).
+PATIENT_SEARCH = """
+CREATE VIRTUAL TABLE IF NOT EXISTS patients_search USING fts5(words, tokenize='trigram');
+INSERT INTO patients_search(rowid, words)
+    SELECT id, mrn || ' ' || given_name || ' ' || family_name FROM patients;
+CREATE TRIGGER IF NOT EXISTS patients_searchable AFTER INSERT ON patients
+BEGIN INSERT INTO patients_search(rowid, words)
+    VALUES (NEW.id, NEW.mrn || ' ' || NEW.given_name || ' ' || NEW.family_name); END;
+"""
+
 MIGRATIONS: list[str] = [
     CORE + CORE_TRIGGERS,
     ALERTS,
@@ -494,6 +506,7 @@ MIGRATIONS: list[str] = [
     SIGNED_FIGURES,
     OPEN_LISTED,
     AUDIT_ANCHOR,
+    PATIENT_SEARCH,
 ]
 
 

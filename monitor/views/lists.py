@@ -48,11 +48,10 @@ def session_filters(args: dict, zone: tzinfo) -> tuple[list[str], list]:
     if args.get("patient_id") is not None:
         where.append("patient_id = ?")
         params.append(whole_number(args["patient_id"], "patient_id"))
-    if args.get("patient"):
-        like = f"%{args['patient'].strip()}%"
-        where.append("patient_id IN (SELECT id FROM patients WHERE mrn LIKE ? OR family_name LIKE ?"
-                     " OR given_name LIKE ? OR (given_name || ' ' || family_name) LIKE ?)")
-        params += [like] * 4
+    if args.get("patient", "").strip():
+        condition, values = patient_match(args["patient"])
+        where.append(f"patient_id IN (SELECT id FROM patients WHERE {condition})")
+        params += values
     if args.get("chair"):
         where.append("chair = ?")
         params.append(args["chair"].strip())
@@ -103,12 +102,26 @@ def alert_page(db: Database, state: str, session_id: int | None, after: list | N
     return [alerts.shape(row) for row in rows], last
 
 
+def patient_match(query: str) -> tuple[str, list]:
+    """SQL for "the MRN or name holds `query`": on the trigram index from three letters on; a shorter
+    search (which matches a large share of patients anyway) reads the patients with LIKE."""
+    text = query.strip()
+    if len(text) >= 3:
+        return "id IN (SELECT rowid FROM patients_search WHERE patients_search MATCH ?)", [
+            '"' + text.replace('"', '""') + '"']
+    like = f"%{text}%"
+    return ("(mrn LIKE ? OR family_name LIKE ? OR given_name LIKE ? OR (given_name || ' ' || family_name) LIKE ?)",
+            [like] * 4)
+
+
 def patient_page(db: Database, query: str, after: list | None, limit: int) -> Page:
     """Patients whose MRN or name holds `query`, by family name."""
-    like = f"%{query.strip()}%"
-    where = ["(mrn LIKE ? OR family_name LIKE ? OR given_name LIKE ? OR (given_name || ' ' || family_name) LIKE ?)"]
-    rows, last = keyset(db, f"SELECT {', '.join(patients.COLUMNS)} FROM patients", where if query.strip() else [],
-                        [like] * 4 if query.strip() else [], PATIENTS_ORDER, after, limit)
+    where, params = [], []
+    if query.strip():
+        condition, params = patient_match(query)
+        where = [condition]
+    rows, last = keyset(db, f"SELECT {', '.join(patients.COLUMNS)} FROM patients", where, params, PATIENTS_ORDER,
+                        after, limit)
     return [dict(zip(patients.COLUMNS, row)) for row in rows], last
 
 

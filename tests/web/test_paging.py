@@ -160,3 +160,14 @@ def test_the_document_describes_paging_on_every_list(api):
         assert body["required"] == ["items", "next"], path
     session_filters = {p["name"] for p in paths["/api/sessions"]["get"]["parameters"]}
     assert {"from", "to", "patient_id", "state", "signed", "chair"} <= session_filters
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("kafor", ["Okafor"]), ("OKAF", ["Okafor"]), ("LQ2", ["Lindqvist"]), ("MRN-", ["Lindqvist", "Okafor"]),
+    ("grace oka", ["Okafor"]), ("er", ["Lindqvist"]), ("zz", []), ("zzz", []), ('"ok', []),
+])
+def test_patients_are_found_by_any_part_of_the_mrn_or_name(api, clinic, query, expected):
+    found = api.get(f"/api/patients?q={query}").get_json()["items"]
+    assert [p["family_name"] for p in found] == expected
+    sessions = api.get(f"/api/sessions?state=all&patient={query}").get_json()["items"]
+    assert {s["patient"]["family_name"] for s in sessions} == set(expected)
