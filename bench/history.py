@@ -6,17 +6,19 @@ Grows a clinic with the project's own domain code (6 chairs, 4 sessions a chair 
 days a year; a course of six infusions per patient; vitals, scores, side effects, alerts raised and
 acknowledged, REMS forms, signatures): one write transaction per clinic day and phase, through
 `store.write` and the record's functions, so every row, audit entry, event and alert is what the app
-itself writes; growing uses synchronous=OFF. At each size it measures, with the real settings
-(synchronous=FULL, the app as `create_app` builds it, its clock at the end of the grown history),
-the median time and bytes of every page and of every list's first page, then `monitor audit verify`
-and `monitor backup` (whole processes), and the database's size per session. The last column is the
-ratio to the first size, measured in the same run. Figures are printed, not asserted.
+itself writes; growing uses synchronous=OFF. Each size is kept as a copy; then, with the real
+settings (synchronous=FULL, the app as `create_app` builds it, its clock at the end of that history),
+it measures the median time and bytes of every page and of every list's first page, the sizes'
+requests interleaved so the shared machine's load falls on all alike, then `monitor audit verify` and
+`monitor backup` (whole processes) and the database's size per session. The last column is the ratio
+to the first size, measured in the same run. Figures are printed, not asserted.
 """
 from __future__ import annotations
 
 import argparse
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -248,35 +250,59 @@ def targets(db, live: list[int]) -> list[tuple[str, str, str]]:
     ]
 
 
-def measure(path: Path, tokens: dict, live: list[int], now: datetime, runs: int) -> dict:
-    """Median ms and bytes of each target under the real settings, then audit verify, backup, size."""
-    clock = Clock(now)
-    store = Store(path, synchronous="FULL", clock=clock)
-    config = Config(db_path=path, secret_key="bench-secret-" + "k3y" * 12, timezone=ZONE)
-    app = create_app(config, store=store)
-    client = app.test_client()
-    figures = {}
-    for name, url, role in targets(store.db, live):
-        headers = {"Authorization": f"Bearer {tokens[role]}"}
-        times, size = [], 0
-        for _ in range(runs + 1):
-            t0 = time.perf_counter()
-            response = client.get(url, headers=headers)
-            times.append((time.perf_counter() - t0) * 1000)
-            size = len(response.get_data()) if response.status_code == 200 else f"HTTP {response.status_code}"
-        figures[name] = (statistics.median(times[1:]), size)
-        print(f"  {name}: {figures[name][0]:.1f} ms, {size}", flush=True)
-    sessions_count = store.db.execute("SELECT COUNT(*) FROM sessions").fetchone()[0]
-    store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    store.close()
+class Size:
+    """One grown size, kept as its own file: the app as `create_app` builds it (synchronous=FULL), its
+    clock at the end of that history, its tokens and the sessions left live on its last day."""
+
+    def __init__(self, path: Path, tokens: dict, live: list[int], now: datetime):
+        self.path, self.tokens = path, tokens
+        self.store = Store(path, synchronous="FULL", clock=Clock(now))
+        config = Config(db_path=path, secret_key="bench-secret-" + "k3y" * 12, timezone=ZONE)
+        self.client = create_app(config, store=self.store).test_client()
+        self.targets = targets(self.store.db, live)
+
+    def get(self, index: int) -> tuple[float, int | str]:
+        name, url, role = self.targets[index]
+        t0 = time.perf_counter()
+        response = self.client.get(url, headers={"Authorization": f"Bearer {self.tokens[role]}"})
+        elapsed = (time.perf_counter() - t0) * 1000
+        return elapsed, len(response.get_data()) if response.status_code == 200 else f"HTTP {response.status_code}"
+
+
+def measure(sizes: list[Size], runs: int) -> list[dict]:
+    """Median ms and bytes of each target at every size, the sizes' requests interleaved so that the
+    shared machine's load falls on all of them alike; then audit verify, backup and size, per size."""
+    results: list[dict] = [{} for _ in sizes]
+    for index, (name, _, _) in enumerate(sizes[0].targets):
+        times: list[list[float]] = [[] for _ in sizes]
+        answers: list = [None for _ in sizes]
+        for run in range(runs + 1):
+            for number, size in enumerate(sizes):
+                elapsed, answers[number] = size.get(index)
+                if run:  # the first is a warm-up
+                    times[number].append(elapsed)
+        for number in range(len(sizes)):
+            results[number][name] = (statistics.median(times[number]), answers[number])
+        print(f"  {name}: " + ", ".join(f"{statistics.median(t):.1f} ms" for t in times), flush=True)
+    for number, size in enumerate(sizes):
+        sessions_count = size.store.db.execute("SELECT COUNT(*) FROM sessions").fetchone()[0]
+        size.store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        size.store.close()
+        results[number] |= processes(size.path)
+        results[number]["db bytes per session"] = (None, size.path.stat().st_size // sessions_count)
+        results[number]["sessions"] = (None, sessions_count)
+    return results
+
+
+def processes(path: Path) -> dict:
+    """`monitor audit verify` and `monitor backup` of the file, each as a whole process."""
     env = os.environ | {"MONITOR_DB": str(path), "MONITOR_TIMEZONE": "Europe/London", "PYTHONPATH": str(ROOT)}
+    figures = {}
     for name, args in (("monitor audit verify", ["audit", "verify"]),
                        ("monitor backup", ["backup", str(path.with_name(f"backup-{time.time_ns()}.db"))])):
         t0 = time.perf_counter()
         done = subprocess.run([str(BIN / "monitor"), *args], env=env, capture_output=True, text=True)
         figures[name] = ((time.perf_counter() - t0) * 1000, None if done.returncode == 0 else "failed")
-    figures["db bytes per session"] = (None, path.stat().st_size // sessions_count)
-    figures["sessions"] = (None, sessions_count)
     return figures
 
 
@@ -307,7 +333,7 @@ def main() -> None:
     last_day = datetime.now(ZONE).date() - timedelta(days=1)
     days = clinic_days(last_day, DAYS_A_YEAR * max(args.years))
     clinic = Clinic(path, days[0])
-    results, grown = [], 0
+    grown, kept = 0, []
     for years in sorted(args.years):
         t0 = time.perf_counter()
         clinic.grow(days[grown:DAYS_A_YEAR * years], keep_live=True)
@@ -315,10 +341,12 @@ def main() -> None:
         clinic.store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         print(f"grew to {years} year(s), {grown * CHAIRS * ROUNDS:,} sessions planned, in "
               f"{time.perf_counter() - t0:,.0f} s", flush=True)
-        now = clinic.clock.moment + timedelta(minutes=1)
-        results.append(measure(path, clinic.tokens, clinic.live, now, args.runs))
+        copy = directory / f"clinic-{years}y.db"
+        shutil.copyfile(path, copy)  # checkpointed, no write in between: a consistent copy
+        kept.append((copy, list(clinic.live), clinic.clock.moment + timedelta(minutes=1)))
     clinic.close()
-    print_table(sorted(args.years), results)
+    sizes = [Size(copy, clinic.tokens, live, now) for copy, live, now in kept]
+    print_table(sorted(args.years), measure(sizes, args.runs))
 
 
 if __name__ == "__main__":
