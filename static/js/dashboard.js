@@ -457,6 +457,14 @@ async function act(event) {
   try {
     const body = action === 'acknowledge' ? { comment: (comment && comment.value.trim()) || null } : { minutes: MUTE_MINUTES };
     const answer = await send('POST', `/api/alerts/${id}/${action}`, body);
+    if (!answer.ok && answer.error.fields && answer.error.fields.comment && tile) {
+      // an alert acknowledged only with a comment (a suicide-risk assessment): its panel asks for it
+      openPanel(Number(tile.dataset.sessionId));
+      const field = panel.querySelector(`[data-alert-id="${id}"] .comment`);
+      if (field) field.focus();
+      panel.querySelector('.tile-status').textContent = answer.error.message;
+      return;
+    }
     if (!answer.ok) throw new Error(answer.error.message);
     const alert = answer.data;
     const model = models.get(alert.session_id);

@@ -1,6 +1,7 @@
 """The tablet self-report mode at 768 px by touch: the nurse hands the tablet over from the bedside page,
 the patient completes PHQ-9 with item 9 positive, the clinician's dashboard shows the suicidality alert
-within a second, the tablet reaches nothing else, and only the nurse's password ends the mode."""
+within a second, the tablet reaches nothing else, and only the nurse's password ends the mode; the
+clinician acknowledges the alert from the dashboard only with a comment, which the bedside page shows."""
 from __future__ import annotations
 
 import time
@@ -63,6 +64,16 @@ def test_patient_completes_phq9_by_touch_and_the_dashboard_shows_the_alert(brows
         tablet.get_by_role("button", name="End self-report mode").tap()
         tablet.wait_for_url(f"**/sessions/{session}")
         expect(tablet.get_by_text("Call the supervising clinician now")).to_be_visible()
+        banner = dashboard.locator(f'.tile[data-session-id="{session}"] .banner')
+        banner.get_by_role("button", name="Acknowledge").click()  # without a comment: the panel asks for one
+        in_panel = dashboard.locator("#alert-panel .alert", has_text="PHQ-9 item 9")
+        comment = in_panel.get_by_label("Comment for the acknowledgement")
+        expect(comment).to_be_focused()
+        comment.fill("Assessed at the chair: no plan or intent, safety plan, continue")
+        in_panel.get_by_role("button", name="Acknowledge").click()
+        expect(banner).to_be_hidden()
+        tablet.reload()
+        expect(tablet.locator(".risk-assessments")).to_contain_text("assessed by clinician")
     [scored] = clinic.record(session)["assessments"]
     assert (scored["instrument"], scored["total"], scored["answered_by"], scored["entered_by"]) == (
         "phq9", 1, "patient", "nurse")
