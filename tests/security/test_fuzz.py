@@ -65,7 +65,7 @@ def fuzz_app(fuzz_store):
     app.extensions["fuzz.ids"] = {
         "patient_id": patient["id"], "session_id": session["id"], "vitals_id": vitals.get_json()["id"],
         "side_effect_id": effect.get_json()["id"], "alert_id": alert or 1,
-        "user_id": users.by_name(fuzz_store.db, "nurse")["id"]}
+        "user_id": users.by_name(fuzz_store.db, "nurse")["id"], "handover_id": 1}
     return app
 
 
