@@ -70,7 +70,7 @@ async function saveInstrument(form) {
     status(form, 'Not saved: score every item.', 'error');
     return;
   }
-  const title = form.closest('details').querySelector('summary').textContent;
+  const title = form.dataset.title;
   const result = await outbox.submit({ url: `${api}/assessments`, body, label: `Chair ${chair} ${title} score`, sessionId });
   await settle(form, result, {
     saved: (record) => {

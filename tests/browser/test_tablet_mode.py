@@ -1,7 +1,8 @@
 """The tablet self-report mode at 768 px by touch: the nurse hands the tablet over from the bedside page,
 the patient completes PHQ-9 with item 9 positive, the clinician's dashboard shows the suicidality alert
 within a second, the tablet reaches nothing else, and only the nurse's password ends the mode; the
-clinician acknowledges the alert from the dashboard only with a comment, which the bedside page shows."""
+clinician acknowledges the alert from the dashboard only with a comment, which the bedside page shows.
+At the bedside a nurse enters the same questionnaire from the keyboard alone."""
 from __future__ import annotations
 
 import time
@@ -77,3 +78,21 @@ def test_patient_completes_phq9_by_touch_and_the_dashboard_shows_the_alert(brows
     [scored] = clinic.record(session)["assessments"]
     assert (scored["instrument"], scored["total"], scored["answered_by"], scored["entered_by"]) == (
         "phq9", 1, "patient", "nurse")
+
+
+def test_the_nurse_enters_a_phq9_from_the_keyboard_before_the_infusion(browser, live_server, clinic):
+    session = clinic.session(chair="4", indication="depression")["id"]
+    clinic.to(session, "baseline")
+    with watched_page(browser, live_server) as page:
+        sign_in_page(page, "nurse", fresh=False)
+        page.goto(f"/sessions/{session}")
+        form = page.locator('form[data-instrument="phq9"]')
+        expect(form).to_be_visible()  # asked by the indication, open before the infusion
+        form.locator('[name="item_1"]').focus()
+        for digit in "221110000":  # a digit picks the answer, Tab goes on
+            page.keyboard.type(digit)
+            page.keyboard.press("Tab")
+        page.keyboard.press("Enter")  # in the time field: saves
+        expect(form.locator(".form-status")).to_contain_text("Saved PHQ-9 (depression) 7 (mild)")
+    [scored] = clinic.record(session)["assessments"]
+    assert (scored["total"], scored["band"], scored["items"]["item_1"], scored["items"]["item_9"]) == (7, "mild", 2, 0)
