@@ -53,14 +53,5 @@ def get(db: Database, patient_id: int) -> dict:
     return dict(zip(COLUMNS, row))
 
 
-def search(db: Database, query: str = "", limit: int = 50) -> list[dict]:
-    like = f"%{query.strip()}%"
-    cursor = db.execute(
-        f"SELECT {', '.join(COLUMNS)} FROM patients WHERE mrn LIKE ? OR family_name LIKE ? OR given_name LIKE ?"
-        " OR (given_name || ' ' || family_name) LIKE ? ORDER BY family_name, given_name LIMIT ?",
-        (like, like, like, like, limit))
-    return [dict(zip(COLUMNS, r)) for r in cursor]
-
-
 def initials(patient: dict) -> str:
     return f"{patient['given_name'][:1]}{patient['family_name'][:1]}".upper()

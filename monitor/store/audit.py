@@ -149,18 +149,3 @@ def verify(db: Database) -> tuple[int, int | None]:
     """(entries checked, id of the first broken entry or None)."""
     verdict = check(db)
     return verdict.checked, verdict.broken
-
-
-def entries(db: Database, session_id: int | None = None, limit: int = 1000) -> list[dict]:
-    where, params = ("WHERE session_id = ?", [session_id]) if session_id is not None else ("", [])
-    rows = db.execute(
-        f"SELECT id, at, actor, action, entity, entity_id, session_id, before, after FROM audit {where}"
-        " ORDER BY id DESC LIMIT ?", params + [limit])
-    columns = [d[0] for d in rows.description]
-    out = []
-    for values in rows:
-        row = dict(zip(columns, values))
-        for key in ("before", "after"):
-            row[key] = json.loads(row[key]) if row[key] else None
-        out.append(row)
-    return out
