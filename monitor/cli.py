@@ -66,14 +66,42 @@ def token() -> None:
 
 @token.command("create", help="Print a new API token for a user, alone on one line (shown once).")
 @click.argument("name")
-def token_create(name: str) -> None:
+@click.option("--days", default=users.TOKEN_DAYS, show_default=True, help="How many days the token lasts.")
+def token_create(name: str, days: int) -> None:
     _, store = open_store()
     found = users.by_name(store.db, name)
     if found is None or found["disabled"]:
         raise click.ClickException(f"no enabled user {name}")
-    with store.write(users.actor_for(found)) as tx:
-        value = users.create_token(tx, found["id"])
+    try:
+        with store.write(users.actor_for(found)) as tx:
+            value = users.create_token(tx, found["id"], days)
+    except ApiError as error:
+        raise click.ClickException(error.message) from None
     click.echo(value)
+
+
+@token.command("list", help="List a user's tokens: id, made, lasts until, revoked (never the token).")
+@click.argument("name")
+def token_list(name: str) -> None:
+    _, store = open_store()
+    found = users.by_name(store.db, name)
+    if found is None:
+        raise click.ClickException(f"no user {name}")
+    for t in users.tokens_of(store.db, found["id"]):
+        state = f"revoked {t['revoked_at']}" if t["revoked_at"] else "active"
+        click.echo(f"{t['id']}\tmade {t['created_at']}\tlasts until {t['expires_at']}\t{state}")
+
+
+@token.command("revoke", help="Revoke one token by its id (from `monitor token list`); other tokens stay.")
+@click.argument("token_id", type=int)
+def token_revoke(token_id: int) -> None:
+    _, store = open_store()
+    try:
+        with store.write(SYSTEM) as tx:
+            users.revoke_token(tx, token_id)
+    except ApiError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"token {token_id} revoked", err=True)
 
 
 @main.command(help="Serve HTTP and Socket.IO with a production server (gunicorn, gevent workers).")

@@ -7,13 +7,13 @@ import math
 import re
 import secrets
 import unicodedata
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlite_utils import Database
 
-from ..errors import Conflict, LockedOut, ValidationFailed
+from ..errors import Conflict, LockedOut, NotFound, ValidationFailed
 from ..store.db import Actor, Transaction
 from ..timeutil import iso, parse_stored
 
@@ -118,18 +118,46 @@ def actor_for(user: dict) -> Actor:
     return Actor(user["id"], user["username"], user["role"])
 
 
-def create_token(tx: Transaction, user_id: int) -> str:
-    """A new token, returned once; only its hash is kept."""
+TOKEN_DAYS = 90  # how long a new API token lasts unless its maker says otherwise
+
+
+def create_token(tx: Transaction, user_id: int, days: int = TOKEN_DAYS) -> str:
+    """A new token that lasts `days`, returned once; only its hash is kept."""
+    if not 1 <= days <= 3660:
+        raise ValidationFailed("a token lasts 1 to 3660 days", {"days": "out of range"})
     token = secrets.token_urlsafe(32)
-    tx.insert("api_tokens", {"user_id": user_id, "token_hash": token_hash(token), "created_at": iso(tx.now)})
-    tx.audit("token.create", "user", user_id)
+    expires = iso(tx.now + timedelta(days=days))
+    token_id = tx.insert("api_tokens", {"user_id": user_id, "token_hash": token_hash(token), "created_at": iso(tx.now),
+                                        "expires_at": expires})
+    tx.audit("token.create", "user", user_id, after={"token_id": token_id, "expires_at": expires})
     return token
 
 
-def user_for_token(db: Database, token: str) -> dict | None:
+def tokens_of(db: Database, user_id: int) -> list[dict]:
+    """A user's tokens, newest first (never the token itself: only its hash is kept)."""
+    columns = ("id", "created_at", "expires_at", "revoked_at")
+    rows = db.execute(f"SELECT {', '.join(columns)} FROM api_tokens WHERE user_id = ? ORDER BY id DESC", (user_id,))
+    return [dict(zip(columns, row)) for row in rows]
+
+
+def revoke_token(tx: Transaction, token_id: int) -> None:
+    """Revoke one token at once, leaving the user's other tokens and logins alone."""
+    row = tx.execute("SELECT user_id, revoked_at FROM api_tokens WHERE id = ?", (token_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"no token {token_id}")
+    if row[1] is not None:
+        raise Conflict(f"token {token_id} was revoked at {row[1]}")
+    tx.execute("UPDATE api_tokens SET revoked_at = ? WHERE id = ?", (iso(tx.now), token_id))
+    tx.audit("token.revoke", "user", row[0], after={"token_id": token_id})
+
+
+def user_for_token(db: Database, token: str, now: datetime | None = None) -> dict | None:
+    """The enabled user of a token that is neither revoked nor past its end."""
+    moment = iso(now or datetime.now(timezone.utc))
     row = db.execute(
         "SELECT u.id, u.username, u.role FROM api_tokens t JOIN users u ON u.id = t.user_id"
-        " WHERE t.token_hash = ? AND t.revoked_at IS NULL AND u.disabled = 0", (token_hash(token),)).fetchone()
+        " WHERE t.token_hash = ? AND t.revoked_at IS NULL AND t.expires_at > ? AND u.disabled = 0",
+        (token_hash(token), moment)).fetchone()
     return dict(zip(("id", "username", "role"), row)) if row else None
 
 

@@ -488,6 +488,11 @@ INSERT INTO patients_search(rowid, words)
 CREATE TRIGGER IF NOT EXISTS patients_searchable AFTER INSERT ON patients
 BEGIN INSERT INTO patients_search(rowid, words)
     VALUES (NEW.id, NEW.mrn || ' ' || NEW.given_name || ' ' || NEW.family_name); END;
+# An API token lasts a number of days (90 for the tokens made before it had an end), and can be revoked
+# on its own.
+TOKEN_EXPIRY = """
+ALTER TABLE api_tokens ADD COLUMN expires_at TEXT;
+UPDATE api_tokens SET expires_at = strftime('%Y-%m-%dT%H:%M:%fZ', created_at, '+90 days');
 """
 
 MIGRATIONS: list[str] = [
@@ -507,6 +512,7 @@ MIGRATIONS: list[str] = [
     OPEN_LISTED,
     AUDIT_ANCHOR,
     PATIENT_SEARCH,
+    TOKEN_EXPIRY,
 ]
 
 

@@ -43,7 +43,7 @@ def load_user() -> None:
     g.user, g.via = None, None
     token = bearer_token()
     if token:
-        g.user, g.via = users.user_for_token(store().db, token), "token"
+        g.user, g.via = users.user_for_token(store().db, token, store().now()), "token"
         return
     login_id = session.get("login")
     if login_id:
@@ -66,7 +66,7 @@ def load_user() -> None:
 def user_for_socket(auth: dict | None) -> dict | None:
     """The user of a Socket.IO connection: a token in `auth`, or the login cookie."""
     if isinstance(auth, dict) and isinstance(auth.get("token"), str):
-        return users.user_for_token(store().db, auth["token"])
+        return users.user_for_token(store().db, auth["token"], store().now())
     login_id = session.get("login")
     if not login_id:
         return None

@@ -356,7 +356,7 @@ class Live:
             if kind == "login":
                 user, _ = users.user_for_login(db, value, now, idle, absolute)
             else:
-                user = users.user_for_token(db, value)
+                user = users.user_for_token(db, value, now)  # revoked or past its end: closed
             if user is None:
                 self.disconnect(sids, reason="ended")
 
