@@ -121,3 +121,15 @@ def moved(item: dict) -> dict:
     """A report item three lines further down."""
     noun, number = item["where"].split(" ")
     return item | {"where": f"{noun} {int(number) + 3}"}
+
+
+def test_the_hour_the_clocks_go_back_through_is_read_in_the_files_order():
+    """London, 27 October 2024: 01:00-01:59 happens at summer time (+01:00), then again at winter time
+    (+00:00). A monitor's local-time export goes through it twice, in order."""
+    data = (b"Time,HR\n2024-10-27 00:45,70\n2024-10-27 01:15,71\n2024-10-27 01:45,72\n2024-10-27 01:05,73\n"
+            b"2024-10-27 01:35,74\n2024-10-27 02:05,75\n")
+    parsed = parse(data, format="csv", tz=ZONE)
+    assert [(r.where, r.taken_at.strftime("%H:%M")) for r in parsed.readings] == [
+        ("line 2", "23:45"), ("line 3", "00:15"), ("line 4", "00:45"), ("line 5", "01:05"), ("line 6", "01:35"),
+        ("line 7", "02:05")]
+    assert parsed.skipped == []

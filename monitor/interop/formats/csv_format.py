@@ -230,12 +230,20 @@ def header_key(name: str) -> tuple[str, str]:
 
 
 class Clock:
-    """Reads one file's times: ISO 8601 or day-first dates; times without an offset in the clinic's zone."""
+    """Reads one file's times: ISO 8601 or day-first dates; times without an offset in the clinic's zone.
+
+    The hour the clocks go back through twice (01:00-01:59 on a fall-back night in London) is read in
+    the file's order, as a monitor writes it: its first pass at summer time, and from the row where the
+    clock goes back, the second pass at winter time.
+    """
 
     def __init__(self, zone: tzinfo):
         self.zone = zone
         self.day_first = False
-        self._offsets: dict[str, timedelta] = {}  # the zone's offset by local hour: DST changes on the hour
+        # the zone's offset by local hour (DST changes on the hour), None for an hour the clock repeats
+        self._offsets: dict[str, timedelta | None] = {}
+        self.last: datetime | None = None  # the naive time read before
+        self.second_pass = False  # reading the repeated hour's second pass
 
     def read(self, text: str) -> tuple[datetime, bool]:
         """The time in UTC, and whether the text gave only a date. Raises ValueError."""
@@ -246,9 +254,16 @@ class Clock:
         if moment.tzinfo is not None:
             return to_utc(moment, self.zone, text), False
         hour = text[:13]
-        offset = self._offsets.get(hour)
+        if hour not in self._offsets:
+            first, second = (moment.replace(tzinfo=self.zone, fold=fold).utcoffset() for fold in (0, 1))
+            self._offsets[hour] = first if first == second else None
+        offset = self._offsets[hour]
         if offset is None:
-            offset = self._offsets[hour] = self.zone.utcoffset(moment)
+            self.second_pass = self.second_pass or self.last is not None and moment < self.last
+            offset = moment.replace(tzinfo=self.zone, fold=int(self.second_pass)).utcoffset()
+        else:
+            self.second_pass = False
+        self.last = moment
         try:
             return (moment - offset).replace(tzinfo=UTC), len(text) <= 10
         except OverflowError:
