@@ -6,16 +6,27 @@ from functools import wraps
 
 from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request, url_for
 
-from ..errors import ApiError, BadRequest, NotFound
+from ..errors import ApiError, NotFound
 from ..record import shifts, side_effects, users
 from ..rules import instruments, rulesets
 from ..store import events
-from ..timeutil import iso, parse, parse_stored, stored_problem
+from ..timeutil import iso, parse_stored, stored_problem
 from ..views import alarms, course, handover, lists, outcome_report, rems, reports, session_record, worklist
 from ..views import dashboard as central_station
 from ..views import vocabulary as words
 from . import charts
-from .context import RECORDERS, REVIEWERS, audited_list, audited_read, page, rems_provider, report_window, store, zone
+from .context import (
+    RECORDERS,
+    REVIEWERS,
+    audited_list,
+    audited_read,
+    moment_arg,
+    page,
+    rems_provider,
+    report_window,
+    store,
+    zone,
+)
 
 blueprint = Blueprint("pages", __name__)
 
@@ -311,12 +322,7 @@ def handover_blocks():
 def shift_handover() -> dict:
     """The sheet since `?since=` (clinic time without an offset), by default the last MONITOR_SHIFT_HOURS."""
     now = store().now()
-    raw = request.args.get("since")
-    try:
-        since = parse(raw, zone()) if raw else now - timedelta(hours=current_app.extensions["monitor.config"]
-                                                                .shift_hours)
-    except ValueError:
-        raise BadRequest("since is not an ISO 8601 time", {"since": "is not an ISO 8601 time"}) from None
+    since = moment_arg("since") or now - timedelta(hours=current_app.extensions["monitor.config"].shift_hours)
     sheet = handover.handover(store().db, now, since)
     audited_read("handover_sheet", None)
     return sheet
