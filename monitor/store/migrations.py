@@ -458,6 +458,8 @@ CREATE INDEX IF NOT EXISTS sessions_active_listed ON sessions(listed_at, id)
     WHERE state NOT IN ('discharged', 'aborted');
 CREATE INDEX IF NOT EXISTS sessions_unsigned_listed ON sessions(listed_at, id) WHERE signed_at IS NULL;
 """
+
+
 def audit_anchor() -> str:
     """The audit chain's head, and the columns tying a write's rows to its entry; the head starts at the
     chain's end and at the rows there are now (those before it are covered by the chain alone)."""
@@ -488,6 +490,8 @@ INSERT INTO patients_search(rowid, words)
 CREATE TRIGGER IF NOT EXISTS patients_searchable AFTER INSERT ON patients
 BEGIN INSERT INTO patients_search(rowid, words)
     VALUES (NEW.id, NEW.mrn || ' ' || NEW.given_name || ' ' || NEW.family_name); END;
+"""
+
 # An API token lasts a number of days (90 for the tokens made before it had an end), and can be revoked
 # on its own.
 TOKEN_EXPIRY = """
