@@ -241,7 +241,11 @@ function buildTile(id) {
 function renderTile(id) {
   const model = models.get(id);
   let tile = tiles.get(id);
-  if (!model) { if (tile) { tile.remove(); tiles.delete(id); } return; }
+  if (!model) {
+    if (tile) { tile.remove(); tiles.delete(id); }
+    if (panel.open && Number(panel.dataset.sessionId) === id) panel.close(); // the session has ended
+    return;
+  }
   if (!tile) { tile = buildTile(id); tiles.set(id, tile); }
   const top = openAlerts(model)[0];
   tile.dataset.priority = top ? top.priority : 'none';
