@@ -12,7 +12,8 @@ ERROR_TEXT = {
     401: "unauthenticated: no or bad credentials",
     403: "forbidden: this role may not do this",
     404: "not_found: no such record",
-    409: "conflict: illegal state transition, signed session, duplicate",
+    409: "conflict: illegal state transition, signed session, duplicate, an Idempotency-Key sent before with "
+         "another request, an entry timed after the discharge",
     413: "too_large: body or upload over the limit",
     422: "validation_failed or needs_confirmation",
     429: "locked_out: too many wrong passwords for this user; try again later",
