@@ -1,4 +1,8 @@
-"""Baselines for the benchmarks: a bare Flask route, and a bare Flask-SocketIO app that inserts one row and emits."""
+"""Baselines for the benchmarks: a bare Flask route, and a bare Flask-SocketIO app that inserts one row and emits.
+
+BARE_ASYNC picks Flask-SocketIO's async mode (threading under gthread, gevent under gevent workers) and
+BARE_QUEUE a Redis URL to share emits between processes, Flask-SocketIO's own way (bench/live_scale.py).
+"""
 import os
 import sqlite3
 import threading
@@ -7,7 +11,8 @@ from flask import Flask, jsonify, request
 from flask_socketio import SocketIO
 
 app = Flask(__name__)
-socketio = SocketIO(app, async_mode="threading", cors_allowed_origins=[])
+socketio = SocketIO(app, async_mode=os.environ.get("BARE_ASYNC", "threading"), cors_allowed_origins=[],
+                    message_queue=os.environ.get("BARE_QUEUE") or None)
 _db = sqlite3.connect(os.environ.get("BARE_DB", ":memory:"), check_same_thread=False, isolation_level=None)
 _db.execute("PRAGMA journal_mode=WAL")
 _db.execute("PRAGMA synchronous=FULL")

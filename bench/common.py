@@ -45,20 +45,37 @@ def start_monitor(db: Path, port: int, workers: int = 1, log: Path | None = None
     env = os.environ | {"MONITOR_DB": str(db), "MONITOR_PORT": str(port), "MONITOR_WORKERS": str(workers),
                         "MONITOR_ALLOWED_ORIGINS": f"http://127.0.0.1:{port}",
                         "MONITOR_SOCKETS_PER_ADDRESS": "10000"} | (extra_env or {})
-    process = subprocess.Popen([str(BIN / "monitor"), "serve"], env=env, cwd=ROOT, start_new_session=True,
+    process = subprocess.Popen([str(BIN / "monitor"), "serve"], env=env, cwd=ROOT,
                                **output_to(log))
     wait_for(f"http://127.0.0.1:{port}/healthz")
     return process
 
 
-def start_bare(port: int, db: Path, threads: int = 64, log: Path | None = None) -> subprocess.Popen:
-    """bench/bare_app.py under the same gunicorn settings."""
-    env = os.environ | {"BARE_DB": str(db), "PYTHONPATH": str(ROOT / "bench")}
-    process = subprocess.Popen([str(BIN / "gunicorn"), "-w", "1", "-k", "gthread", "--threads", str(threads),
-                                "--timeout", "0", "--log-level", "warning", "-b", f"127.0.0.1:{port}",
-                                "bare_app:app"], env=env, cwd=ROOT / "bench", **output_to(log))
+def start_bare(port: int, db: Path, log: Path | None = None, workers: int = 1,
+               queue: str | None = None) -> subprocess.Popen:
+    """bench/bare_app.py under the same gunicorn settings as `monitor serve` (gevent workers)."""
+    env = os.environ | {"BARE_DB": str(db), "PYTHONPATH": str(ROOT / "bench"), "BARE_ASYNC": "gevent",
+                        "BARE_QUEUE": queue or ""}
+    process = subprocess.Popen([str(BIN / "gunicorn"), "-w", str(workers), "-k", "gevent", "--keep-alive", "5",
+                                "--worker-connections", "2000", "--timeout", "60", "--log-level", "warning",
+                                "-b", f"127.0.0.1:{port}", "bare_app:app"], env=env, cwd=ROOT / "bench",
+                               **output_to(log))
     wait_for(f"http://127.0.0.1:{port}/nothing")
     return process
+
+
+def worker_pids(master_pid: int) -> list[int]:
+    return [int(p) for p in Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()]
+
+
+def rss_mb(master_pid: int) -> float:
+    """Resident memory of all of gunicorn's workers (the master's children), in MB."""
+    total = 0.0
+    for pid in worker_pids(master_pid) or [master_pid]:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1]) / 1024
+    return total
 
 
 def bench_user(db: Path) -> str:

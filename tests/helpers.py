@@ -284,7 +284,7 @@ class Dashboard:
         self.closed.clear()
         self.acked = threading.Event()
         self.ws = websocket.create_connection(f"ws://127.0.0.1:{server.port}/socket.io/?EIO=4&transport=websocket",
-                                              timeout=10, suppress_origin=True)
+                                              timeout=10, suppress_origin=True, skip_utf8_validation=True)
         assert self.ws.recv().startswith("0{")
         self.ws.send("40/live," + json.dumps({"token": self.token}))
         assert self.ws.recv().startswith("40/live,"), "the server refused the dashboard"

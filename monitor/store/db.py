@@ -131,17 +131,27 @@ class Store:
         self.synchronous = synchronous
         self.clock = clock
         self._local = threading.local()
+        self._idle: list[Database] = []  # connections handed back by finished requests, for the next ones
         self._write_lock = threading.RLock()
         self._hooks: list[Hook] = []
         self._listeners: list[Callable[[list[dict]], None]] = []
 
     @property
     def db(self) -> Database:
-        """This thread's connection, opened on first use."""
+        """This thread's connection: one handed back by an earlier request, or opened on first use."""
         db = getattr(self._local, "db", None)
         if db is None:
-            db = self._local.db = connect(self.path, self.synchronous)
+            db = self._local.db = self._idle.pop() if self._idle else connect(self.path, self.synchronous)
         return db
+
+    def release(self) -> None:
+        """Hand this thread's connection back for the next request. Under gevent every request and socket is a
+        greenlet of its own, and a new connection costs a few ms (SQLite reads the schema again) and its page
+        cache stays for as long as the socket is open."""
+        db = getattr(self._local, "db", None)
+        if db is not None and not db.conn.in_transaction:
+            self._local.db = None
+            self._idle.append(db)
 
     def writable(self) -> Unavailable | None:
         """Whether a write commits now: a real write of HEADROOM_BYTES (the `health` row), so a read-only
@@ -212,3 +222,5 @@ class Store:
         if db is not None:
             db.close()
             self._local.db = None
+        while self._idle:
+            self._idle.pop().close()

@@ -59,6 +59,7 @@ def create_app(config: config_module.Config | None = None, store: Store | None =
     live.init_app(app, store)
     register_errors(app)
     app.after_request(logs.log_request)
+    app.teardown_request(lambda error: store.release())  # the connection serves the next request
 
     @app.get("/healthz")
     def healthz():

@@ -113,10 +113,12 @@ class Publisher:
 
         Publishing here rather than waking the thread saves a hop on every save, and when the
         transaction's rows follow straight on from the last one published they go out as written
-        rather than read back. The other processes are told through the queue.
+        rather than read back. The other processes are told through the queue before this one emits.
         """
         if self.thread is None or self.last_published is None:
             return  # not publishing in this process (tests' apps)
+        if envelopes:  # first, so the other processes read the log while this one emits
+            self.announce(envelopes[-1]["seq"])
         try:
             with self.lock:
                 if envelopes and envelopes[0]["seq"] == self.last_published + 1:
@@ -126,8 +128,6 @@ class Publisher:
         except Exception:  # the write has committed; the polling thread retries the publish
             log.exception("live publisher failed after a commit")
             self.wake.set()
-        if envelopes:
-            self.announce(envelopes[-1]["seq"])
 
     def woken(self, seq: int) -> None:
         """Another process says the log reaches `seq`: read it now if this process is behind."""
@@ -255,6 +255,13 @@ class LiveNamespace(Namespace):
     def __init__(self, live: Live):
         super().__init__(NAMESPACE)
         self.live = live
+
+    def trigger_event(self, event, *args):
+        """Every handler runs on the socket's own greenlet: its database connection goes back afterwards."""
+        try:
+            return super().trigger_event(event, *args)
+        finally:
+            self.live.store.release()
 
     def on_connect(self, auth=None):
         """The client sends the login cookie or auth={"token": ...}; anyone else is refused."""
