@@ -26,6 +26,16 @@ from tests.helpers import (
 )
 
 
+def test_several_workers_without_a_message_queue_are_refused_with_what_to_set():
+    from monitor.config import Config, problems_for_production
+
+    config = Config(secret_key="a-long-and-varied-secret-key-0123456789")
+    assert problems_for_production(config.with_overrides(workers=2)) == [
+        "several workers need MONITOR_MESSAGE_QUEUE (e.g. redis://127.0.0.1:6379/0) to wake each other"]
+    assert problems_for_production(config.with_overrides(workers=2, message_queue="redis://127.0.0.1:6379/0")) == []
+    assert problems_for_production(config.with_overrides(workers=0)) == ["MONITOR_WORKERS is 0: it must be at least 1"]
+
+
 @pytest.fixture(scope="module")
 def clinic(tmp_path_factory, template_db, module_redis):
     servers = servers_on(template_db, tmp_path_factory.mktemp("clinic"), 2, module_redis.url)
