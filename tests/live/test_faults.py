@@ -29,13 +29,24 @@ from tests.helpers import (
 from .test_processes import holder_of_the_schedule, worker_of
 
 
-@pytest.fixture
-def clinic(tmp_path, template_db, redis_server):
-    servers = servers_on(template_db, tmp_path, 2, redis_server.url)
+@pytest.fixture(scope="module")
+def clinic(tmp_path_factory, template_db, module_redis):
+    """Two processes on one database and one Redis for the whole module; a test that kills one starts it again."""
+    servers = servers_on(template_db, tmp_path_factory.mktemp("faults"), 2, module_redis.url)
     start_all(servers)
     yield servers
     for server in servers:
         server.stop()
+
+
+@pytest.fixture
+def both(clinic):
+    """The module's two processes, both running (a server an earlier test killed is started again)."""
+    dead = [server for server in clinic if server.process is None or server.process.poll() is not None]
+    for server in dead:
+        server.process = None
+    start_all(dead)
+    return clinic
 
 
 class Storm:
@@ -80,9 +91,9 @@ class Storm:
 
 
 @pytest.mark.parametrize("seed", [11, 23, 47])
-def test_sigkill_of_a_process_during_a_storm_of_saves_loses_and_doubles_nothing(clinic, seed):
+def test_sigkill_of_a_process_during_a_storm_of_saves_loses_and_doubles_nothing(both, seed):
     chooser = random.Random(seed)
-    a, b = clinic
+    a, b = both
     session_id = LiveApi(a).session()["id"]
     dashboards = [Dashboard(server) for server in (a, b, a, b)]
     victim, survivor = (a, b) if chooser.random() < 0.5 else (b, a)
@@ -119,8 +130,9 @@ def health(server: LiveServer) -> dict:
 
 @pytest.mark.parametrize("seed", [5, 31])
 def test_with_redis_stopped_saves_succeed_health_is_degraded_and_dashboards_catch_up_when_it_is_back(
-        clinic, redis_server, seed):
-    a, b = clinic
+        both, module_redis, seed):
+    redis_server = module_redis
+    a, b = both
     session_id = LiveApi(a).session()["id"]
     dashboards = [Dashboard(a), Dashboard(b)]
     chooser = random.Random(seed)
