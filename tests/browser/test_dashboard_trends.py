@@ -104,9 +104,10 @@ def test_the_bedside_page_opens_one_live_connection_and_fetches_nothing_the_serv
     expect(page.locator("#connection")).to_be_hidden()  # live: subscribed and caught up
     assert [url.split("?")[0].rsplit("/", 2)[-2] for url in sockets] == ["socket.io"]
     assert fetched == []
-    call(live_server, "POST", f"/api/sessions/{session_id}/side-effects", {"kind": "headache", "severity": "mild"})
+    with page.expect_request(lambda r: r.url.endswith(f"/sessions/{session_id}/panels"), timeout=10_000):
+        call(live_server, "POST", f"/api/sessions/{session_id}/side-effects", {"kind": "headache", "severity": "mild"})
     page.wait_for_function(
-        "() => document.getElementById('trend-hr').data[1].text.includes('mild headache')", timeout=3000)
+        "() => document.getElementById('trend-hr').data[1].text.includes('mild headache')", timeout=10_000)
     assert len(sockets) == 1
     assert sorted({url.split("?")[0].replace(live_server.url, "") for url in fetched}) == [
         f"/sessions/{session_id}/panels", f"/sessions/{session_id}/trends"]
