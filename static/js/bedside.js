@@ -134,23 +134,9 @@ function vitalsBody(form, problems, { timeByHand = true } = {}) {
   return body;
 }
 
-// One action, one key: while a form's save is on its way, another press of it (a double click) sends
-// nothing; confirming an unusual value sends the same action again under the same Idempotency-Key.
-const sending = new Set();
-
-async function submitOnce(form, entry) {
-  if (sending.has(form)) return null;
-  sending.add(form);
-  try {
-    return await outbox.submit(entry);
-  } finally {
-    sending.delete(form);
-  }
-}
-
 // `confirmedKey`: the key of the action whose unusual values the nurse has just confirmed.
 async function saveVitals(confirmedKey = null) {
-  if (sending.has(vitalsForm)) return;
+  if (outbox.sending.has(vitalsForm)) return;
   clearErrors(vitalsForm);
   const problems = {};
   const body = vitalsBody(vitalsForm, problems, { timeByHand: takenAtByHand });
@@ -169,7 +155,7 @@ async function saveVitals(confirmedKey = null) {
   if (confirmedKey) body.confirm = true;
   const label = describeVitals(body);
   const key = confirmedKey || newKey();
-  const result = await submitOnce(vitalsForm, { url: `${api}/vitals`, body, label, sessionId, key });
+  const result = await outbox.submitOnce(vitalsForm, { url: `${api}/vitals`, body, label, sessionId, key });
   if (!result) return;
   await settle(vitalsForm, result, {
     saved: (record) => {
@@ -229,7 +215,7 @@ async function saveSideEffect() {
   }
   const name = kindSelect.options[kindSelect.selectedIndex].text;
   const label = `Chair ${chair} side effect: ${body.severity} ${name.toLowerCase()}${drug ? `, ${drug} ${dose}` : ''}`;
-  const result = await submitOnce(effectForm, { url: `${api}/side-effects`, body, label, sessionId });
+  const result = await outbox.submitOnce(effectForm, { url: `${api}/side-effects`, body, label, sessionId });
   if (!result) return;
   await settle(effectForm, result, {
     saved: (record) => {
@@ -253,7 +239,7 @@ noteKind.addEventListener('change', () => {
 });
 
 async function saveNote(body, form, label, done) {
-  const result = await submitOnce(form, { url: `${api}/notes`, body, label, sessionId });
+  const result = await outbox.submitOnce(form, { url: `${api}/notes`, body, label, sessionId });
   if (!result) return;
   await settle(form, result, {
     saved: done,

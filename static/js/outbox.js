@@ -35,6 +35,7 @@ export class Outbox {
     this.delay = FIRST_RETRY_MS;
     this.timer = null;
     this.flushing = false;
+    this.sending = new Set(); // the forms whose save is on its way
     window.addEventListener('online', () => this.flush());
     window.addEventListener('storage', (event) => { if (event.key === STORE) this.notify({ type: 'changed' }); });
   }
@@ -73,6 +74,18 @@ export class Outbox {
     }
     this.remove(entry.key);
     return result;
+  }
+
+  // One action, one key: while `form`'s save is on its way, another press of it (a double click) sends
+  // nothing and resolves null; the form's own code re-sends a confirmed action under its key.
+  async submitOnce(form, entry) {
+    if (this.sending.has(form)) return null;
+    this.sending.add(form);
+    try {
+      return await this.submit(entry);
+    } finally {
+      this.sending.delete(form);
+    }
   }
 
   schedule() {

@@ -71,7 +71,8 @@ async function saveInstrument(form) {
     return;
   }
   const title = form.dataset.title;
-  const result = await outbox.submit({ url: `${api}/assessments`, body, label: `Chair ${chair} ${title} score`, sessionId });
+  const result = await outbox.submitOnce(form, { url: `${api}/assessments`, body, label: `Chair ${chair} ${title} score`, sessionId });
+  if (!result) return;
   await settle(form, result, {
     saved: (record) => {
       form.reset();

@@ -80,3 +80,20 @@ def test_check_in_asks_to_confirm_an_unusual_dose(browser, live_server):
         session_id = int(page.url.rsplit("/", 1)[1])
     record = api.record(session_id)
     assert (record["patient_id"], record["dose_mg_per_kg"], record["dose_mg"]) == (patient["id"], 1.5, 91.5)
+
+
+def test_a_double_clicked_score_stores_one_assessment(browser, live_server):
+    api = LiveApi(live_server)
+    session_id = infusing_session(api)
+    with watched_page(browser, live_server) as page:
+        sign_in_page(page, "nurse", fresh=False)
+        page.goto(f"/sessions/{session_id}")
+        aldrete = page.locator("details.instrument", has_text="Aldrete")
+        aldrete.locator("summary").click()
+        for item, score in (("Activity", "2"), ("Respiration", "2"), ("Circulation", "2"), ("Consciousness", "2"),
+                            ("SpO2", "2")):
+            aldrete.get_by_label(item, exact=True).select_option(score)
+        page.evaluate("() => { const b = [...document.querySelectorAll('details.instrument button[type=submit]')]"
+                      ".find((x) => x.textContent.includes('Aldrete')); b.click(); b.click(); }")
+        expect(aldrete.locator(".form-status")).to_contain_text("Saved Aldrete (modified) 10")
+    assert [a["total"] for a in api.record(session_id)["assessments"]] == [10]
