@@ -8,6 +8,7 @@ to last ready), read in one query for the whole window, so the page costs what i
 from __future__ import annotations
 
 import math
+from collections import Counter
 from datetime import datetime, time, timedelta, tzinfo
 
 from sqlite_utils import Database
@@ -22,16 +23,15 @@ RECOVERY_BIN_MINUTES = 10
 def clinic_report(db: Database, now: datetime, zone: tzinfo, weeks: int = 12) -> dict:
     """The figures of the last `weeks` calendar weeks (Monday to Sunday in the clinic's zone)."""
     start = week_start(now, zone) - timedelta(weeks=weeks - 1)
-    dosed = dosed_since(db, iso(start))
     rows = window_rows(db, iso(start))
     return {
         "since": iso(start),
         "sessions": len(rows),
-        "per_week": per_week([first for _, first in dosed], start, weeks, zone),
+        "per_week": per_week([r["first_dose_at"] for r in rows], start, weeks, zone),
         "bp_rise": distribution([r["sbp_rise"] for r in rows if r["sbp_rise"] is not None], BP_RISE_BIN_MMHG),
         "recovery": distribution([r["recovery_minutes"] for r in rows if r["recovery_minutes"] is not None],
                                  RECOVERY_BIN_MINUTES),
-        "side_effects": side_effect_rates(db, iso(start), len(dosed)),
+        "side_effects": side_effect_rates(db, iso(start), len(rows)),
     }
 
 
@@ -42,25 +42,19 @@ def week_start(moment: datetime, zone: tzinfo) -> datetime:
     return datetime.combine(monday, time(0), tzinfo=zone)
 
 
-def dosed_since(db: Database, since: str) -> list[tuple[int, str]]:
-    """(session id, first dose time) of every session first dosed at or after `since`."""
-    rows = db["sessions"].rows_where("first_dose_at >= ?", [since], order_by="first_dose_at",
-                                     select="id, first_dose_at")
-    return [(r["id"], r["first_dose_at"]) for r in rows]
-
-
 # Each figure from the session when it is signed (kept there at signing), else from its record.
-WINDOW_ROWS = "SELECT " + ", ".join(
+WINDOW_ROWS = "SELECT s.first_dose_at, " + ", ".join(
     f"CASE WHEN s.signed_at IS NULL THEN {live} ELSE s.{name} END"
     for name, live in migrations.figures_sql("s.id", "s.first_dose_at").items()
 ) + " FROM sessions s WHERE s.first_dose_at >= ?"
 
 
 def window_rows(db: Database, since: str) -> list[dict]:
-    """Each session first dosed since `since`: its SBP rise over baseline and its recovery minutes."""
+    """Each session first dosed since `since`: its first dose, SBP rise over baseline and recovery minutes."""
     rows = []
-    for baseline, peak, recovery, ready in db.execute(WINDOW_ROWS, (since,)):
-        rows.append({"sbp_rise": peak - baseline if peak is not None and baseline is not None else None,
+    for first_dose, baseline, peak, recovery, ready in db.execute(WINDOW_ROWS, (since,)):
+        rise = peak - baseline if peak is not None and baseline is not None else None
+        rows.append({"first_dose_at": first_dose, "sbp_rise": rise,
                      "recovery_minutes": round(minutes_between(parse_stored(recovery), parse_stored(ready)), 1)
                      if recovery and ready else None})
     return rows
@@ -83,8 +77,8 @@ def distribution(values: list[float], width: float) -> dict:
     ordered = sorted(values)
     low, high = math.floor(ordered[0] / width) * width, math.floor(ordered[-1] / width) * width
     edges = range(int(low), int(high) + 1, int(width))
-    bins = [{"from": edge, "to": edge + width, "count": sum(edge <= v < edge + width for v in ordered)}
-            for edge in edges]
+    counts = Counter(int(math.floor(v / width) * width) for v in ordered)
+    bins = [{"from": edge, "to": edge + width, "count": counts[edge]} for edge in edges]
     return {"count": len(ordered), "median": median(ordered), "p90": nearest_rank(ordered, 0.9), "bins": bins}
 
 
