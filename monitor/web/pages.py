@@ -294,9 +294,11 @@ def rems_form(session_id):
 @blueprint.route("/rems")
 @login_required
 def rems_list():
-    rows, _ = rems.pending(store().db, store().now(), limit=1000)
+    """The forms not yet submitted, a page at a time on the API's cursor (the oldest due first)."""
+    rows, following = page("rems", lambda after, limit: rems.pending(store().db, store().now(), after, limit))
     audited_list("rems", rows)
-    return render_template("rems_list.html", rows=rows, due_days=rems.DUE_DAYS)
+    more = url_for("pages.rems_list", **(request.args.to_dict() | {"cursor": following})) if following else None
+    return render_template("rems_list.html", rows=rows, due_days=rems.DUE_DAYS, next_url=more)
 
 
 # The handover sheet at the change of shift.

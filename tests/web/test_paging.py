@@ -1,11 +1,12 @@
 """Every list pages (CONTRACT.md §2 "Lists page"): `limit`, `cursor`, `{items, next}`, the session filters."""
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 
 import pytest
 
-from tests.helpers import counts
+from tests.helpers import counts, sign_in
 
 LISTS = ("/api/sessions?state=all", "/api/alerts?state=all", "/api/patients", "/api/audit", "/api/users",
          "/api/rems")
@@ -171,3 +172,20 @@ def test_patients_are_found_by_any_part_of_the_mrn_or_name(api, clinic, query, e
     assert [p["family_name"] for p in found] == expected
     sessions = api.get(f"/api/sessions?state=all&patient={query}").get_json()["items"]
     assert {s["patient"]["family_name"] for s in sessions} == set(expected)
+
+
+def test_the_rems_page_pages_on_the_lists_cursor(app, api):
+    dosed = []
+    for _ in range(3):
+        sid = api.session(drug="esketamine", route="intranasal", dose_mg=56, dose_mg_per_kg=None)["id"]
+        api.transition(sid, "baseline")
+        api.transition(sid, "infusing")
+        dosed.append(sid)
+    client = app.test_client()
+    sign_in(client, "nurse")
+    first = client.get("/rems?limit=2").get_data(as_text=True)
+    following = re.search(r'class="next-page" href="([^"]+)"', first).group(1).replace("&amp;", "&")
+    second = client.get(following).get_data(as_text=True)
+    shown = [[sid for sid in dosed if f"/sessions/{sid}/rems" in html] for html in (first, second)]
+    assert shown == [dosed[:2], dosed[2:]]
+    assert 'class="next-page"' not in second
