@@ -127,7 +127,7 @@ def checked_password(username: str, password: str) -> dict | None:
     has failed MONITOR_LOGIN_MAX_FAILURES times (six times that for an address: a clinic shares one) in
     the lockout window. The login form and the sign endpoint share these counts."""
     cfg = config()
-    allowances = {lockout_key("user", username): cfg.login_max_failures,
+    allowances = {lockout_key("user", users.canonical_name(username)): cfg.login_max_failures,
                   lockout_key("address", request.remote_addr or ""):
                       cfg.login_max_failures * FAILURES_PER_ADDRESS_FACTOR}
     window = timedelta(seconds=cfg.login_lockout_seconds)

@@ -208,3 +208,11 @@ def test_twenty_parallel_wrong_logins_check_only_the_allowed_five(live_server):
     right = browser.post(live_server.url + "/login", allow_redirects=False, timeout=10,
                          data={"username": "admin", "password": PASSWORDS["admin"], "csrf_token": token})
     assert right.status_code == 429
+
+
+def test_variants_of_a_name_share_one_lockout(app):
+    """Kept canonical, "Nurse", "NURSE " and "nurse" are one user, so they count toward one allowance."""
+    client = app.test_client()
+    tried = ["nurse", "Nurse", "NURSE ", " nurse", "ｎｕｒｓｅ"]
+    assert [sign_in(client, name, "wrong-password").status_code for name in tried] == [401] * 5
+    assert sign_in(client, "nUrSe").status_code == 429
