@@ -499,6 +499,25 @@ ALTER TABLE api_tokens ADD COLUMN expires_at TEXT;
 UPDATE api_tokens SET expires_at = strftime('%Y-%m-%dT%H:%M:%fZ', created_at, '+90 days');
 """
 
+# The clinic's totals since it opened: kept by triggers in the transaction of each write they count,
+# so the report shows all history without reading it.
+CLINIC_TOTALS = """
+CREATE TABLE IF NOT EXISTS clinic_totals (name TEXT PRIMARY KEY, count INTEGER NOT NULL);
+INSERT OR IGNORE INTO clinic_totals (name, count) VALUES ('patients', (SELECT COUNT(*) FROM patients)),
+    ('sessions', (SELECT COUNT(*) FROM sessions)),
+    ('dosed', (SELECT COUNT(*) FROM sessions WHERE first_dose_at IS NOT NULL)),
+    ('signed', (SELECT COUNT(*) FROM signatures));
+CREATE TRIGGER IF NOT EXISTS clinic_totals_patients AFTER INSERT ON patients
+BEGIN UPDATE clinic_totals SET count = count + 1 WHERE name = 'patients'; END;
+CREATE TRIGGER IF NOT EXISTS clinic_totals_sessions AFTER INSERT ON sessions
+BEGIN UPDATE clinic_totals SET count = count + 1 WHERE name = 'sessions'; END;
+CREATE TRIGGER IF NOT EXISTS clinic_totals_dosed AFTER UPDATE OF first_dose_at ON sessions
+    WHEN OLD.first_dose_at IS NULL AND NEW.first_dose_at IS NOT NULL
+BEGIN UPDATE clinic_totals SET count = count + 1 WHERE name = 'dosed'; END;
+CREATE TRIGGER IF NOT EXISTS clinic_totals_signed AFTER INSERT ON signatures
+BEGIN UPDATE clinic_totals SET count = count + 1 WHERE name = 'signed'; END;
+"""
+
 MIGRATIONS: list[str] = [
     CORE + CORE_TRIGGERS,
     ALERTS,
@@ -517,6 +536,7 @@ MIGRATIONS: list[str] = [
     AUDIT_ANCHOR,
     PATIENT_SEARCH,
     TOKEN_EXPIRY,
+    CLINIC_TOTALS,
 ]
 
 

@@ -32,6 +32,7 @@ def clinic_report(db: Database, now: datetime, zone: tzinfo, weeks: int = 12) ->
         "recovery": distribution([r["recovery_minutes"] for r in rows if r["recovery_minutes"] is not None],
                                  RECOVERY_BIN_MINUTES),
         "side_effects": side_effect_rates(db, iso(start), len(rows)),
+        "totals": totals(db),
     }
 
 
@@ -104,3 +105,9 @@ def side_effect_rates(db: Database, since: str, total: int) -> list[dict]:
     rates = [{"kind": kind, "sessions": n, "severe_sessions": severe, "percent": round(100 * n / total, 1)}
              for kind, n, severe in cursor]
     return sorted(rates, key=lambda r: (-r["sessions"], r["kind"]))
+
+
+def totals(db: Database) -> dict:
+    """The clinic's totals since it opened (patients, sessions, sessions dosed, records signed), from the
+    summary the write transactions keep (migration CLINIC_TOTALS)."""
+    return dict(db.execute("SELECT name, count FROM clinic_totals"))

@@ -123,3 +123,18 @@ def test_the_report_window_agrees_with_the_treatment_series(store, clinic):
     assert sorted(((r["sbp_rise"], r["recovery_minutes"]) for r in report), key=str) == sorted(
         ((r["sbp_rise"], r["recovery_minutes"]) for r in series), key=str)
     assert {r["sbp_rise"] for r in report} == {60}
+
+
+def test_the_clinic_totals_are_kept_by_each_write(api, store, clinic):
+    """All-history totals come from the summary the writes keep, and agree with counting everything."""
+    counted = {name: store.db.execute(sql).fetchone()[0] for name, sql in (
+        ("patients", "SELECT COUNT(*) FROM patients"), ("sessions", "SELECT COUNT(*) FROM sessions"),
+        ("dosed", "SELECT COUNT(*) FROM sessions WHERE first_dose_at IS NOT NULL"),
+        ("signed", "SELECT COUNT(*) FROM signatures"))}
+    assert reports.totals(store.db) == counted == {"patients": 3, "sessions": 3, "dosed": 3, "signed": 1}
+    later = api.session()["id"]
+    api.transition(later, "baseline")
+    api.transition(later, "infusing")
+    api.transition(later, "paused")
+    api.transition(later, "infusing")  # a second entry to infusing is not a second dosed session
+    assert reports.totals(store.db) == counted | {"patients": 4, "sessions": 4, "dosed": 4}
