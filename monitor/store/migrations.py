@@ -518,6 +518,13 @@ CREATE TRIGGER IF NOT EXISTS clinic_totals_signed AFTER INSERT ON signatures
 BEGIN UPDATE clinic_totals SET count = count + 1 WHERE name = 'signed'; END;
 """
 
+# User names are kept canonical (record/users.py canonical_name): names made before that are trimmed and
+# lower-cased where no other user has that name already, so their users can still sign in.
+CANONICAL_USERNAMES = """
+UPDATE users SET username = lower(trim(username)) WHERE username != lower(trim(username))
+    AND lower(trim(username)) NOT IN (SELECT username FROM users);
+"""
+
 MIGRATIONS: list[str] = [
     CORE + CORE_TRIGGERS,
     ALERTS,
@@ -537,6 +544,7 @@ MIGRATIONS: list[str] = [
     PATIENT_SEARCH,
     TOKEN_EXPIRY,
     CLINIC_TOTALS,
+    CANONICAL_USERNAMES,
 ]
 
 

@@ -110,3 +110,22 @@ def test_bulk_reads_that_show_names_and_mrns_are_audited(api, client, db_path):
         ("rems", "nurse")]
     assert reads[0][2] == {"query": {"q": "Quist"}, "ids": [patient["id"]]}
     assert session["id"] in reads[1][2]["ids"] and session["id"] in reads[3][2]["ids"]
+
+
+def test_a_user_named_before_names_were_canonical_still_signs_in(tmp_path):
+    """A database whose migrations stopped before user names were kept canonical, with an "Alice " in it."""
+    from monitor.store import migrations
+    from tests.helpers import open_store
+
+    path = tmp_path / "old.db"
+    store = open_store(path)
+    version = migrations.MIGRATIONS.index(migrations.CANONICAL_USERNAMES)  # the migrations before it
+    for script in migrations.MIGRATIONS[:version]:
+        for statement in migrations.split_statements(script):
+            store.db.execute(statement)
+    store.db.execute(f"PRAGMA user_version={version}")
+    store.db.execute("INSERT INTO users (username, role, password_hash, disabled, created_at) VALUES"
+                     " ('Alice ', 'nurse', ?, 0, '2026-01-01T00:00:00.000Z')", (users.hasher.hash("alice-password-1"),))
+    store.migrate()
+    assert users.check_password(store.db, "Alice", "alice-password-1")["username"] == "alice"
+    store.close()
