@@ -6,6 +6,11 @@ where it helps, a message per field.
 from __future__ import annotations
 
 
+def error_body(code: str, message: str, fields: dict[str, str] | None = None) -> dict:
+    """The contract's JSON error body: the one place its shape is written."""
+    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+
+
 class ApiError(Exception):
     """Base for every error that becomes a JSON answer."""
 
@@ -18,7 +23,7 @@ class ApiError(Exception):
         self.fields = fields or {}
 
     def to_json(self) -> dict:
-        return {"error": {"code": self.code, "message": self.message, "fields": self.fields}}
+        return error_body(self.code, self.message, self.fields)
 
 
 class BadRequest(ApiError):

@@ -13,7 +13,7 @@ from werkzeug.exceptions import HTTPException
 from .. import config as config_module
 from .. import logs
 from ..alerts import triggers
-from ..errors import ApiError
+from ..errors import ApiError, error_body
 from ..record import users
 from ..store.db import Store, unavailable
 from . import api, auth, live, pages, security, tablet
@@ -85,8 +85,8 @@ def register_errors(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
-        body = {"error": {"code": "forbidden", "message": f"CSRF check failed: {error.description}",
-                          "fields": {"X-CSRFToken": "missing or invalid"}}}
+        body = error_body("forbidden", f"CSRF check failed: {error.description}",
+                          {"X-CSRFToken": "missing or invalid"})
         return jsonify(body), 403
 
     @app.errorhandler(HTTPException)
@@ -94,7 +94,7 @@ def register_errors(app: Flask) -> None:
         if not wants_json():
             return error
         code = HTTP_CODES.get(error.code, "bad_request")
-        return jsonify({"error": {"code": code, "message": error.description, "fields": {}}}), error.code
+        return jsonify(error_body(code, error.description)), error.code
 
     @app.errorhandler(sqlite3.OperationalError)
     def storage_error(error: sqlite3.OperationalError):
@@ -105,4 +105,4 @@ def register_errors(app: Flask) -> None:
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
         app.logger.exception("unexpected error on %s %s", request.method, request.url_rule)
-        return jsonify({"error": {"code": "internal", "message": "unexpected error", "fields": {}}}), 500
+        return jsonify(error_body("internal", "unexpected error")), 500

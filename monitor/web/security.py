@@ -11,6 +11,7 @@ from flask import Flask, current_app, jsonify, request
 from werkzeug.routing import IntegerConverter
 
 from ..config import Config
+from ..errors import error_body
 from .api.openapi import MAX_ID
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
@@ -66,7 +67,7 @@ def too_large(error):
     """413 is always the contract's JSON error, for pages as for the API."""
     limit = request.max_content_length
     message = f"the body is over the size limit of {limit} bytes" if limit else "the body is over the size limit"
-    return jsonify({"error": {"code": "too_large", "message": message, "fields": {}}}), 413
+    return jsonify(error_body("too_large", message)), 413
 
 
 def response_headers(path: str, existing: list[tuple[str, str]], secure: bool) -> list[tuple[str, str]]:
@@ -115,8 +116,7 @@ class SocketMessageLimit:
             except ValueError:
                 length = self.limit + 1
             if length > self.limit:
-                body = json.dumps({"error": {"code": "too_large", "fields": {},
-                                             "message": f"a socket message is limited to {self.limit} bytes"}})
+                body = json.dumps(error_body("too_large", f"a socket message is limited to {self.limit} bytes"))
                 start_response("413 Request Entity Too Large", [("Content-Type", "application/json"),
                                                                 ("Content-Length", str(len(body)))])
                 return [body.encode()]
