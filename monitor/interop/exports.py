@@ -135,7 +135,13 @@ OUTCOME_COLUMNS = ("total", "band", "change_pct", "response", "remission", "wors
 
 
 def course_fields() -> tuple[str, ...]:
-    return COURSE_COLUMNS + tuple(f"{name}_{column}" for name in OUTCOMES for column in OUTCOME_COLUMNS)
+    """The header: the infusion's columns, then each measure's standing, its time and its item scores (so an
+    import can score the items again and check the total)."""
+    return COURSE_COLUMNS + tuple(f"{name}_{column}" for name in OUTCOMES for column in measure_columns(name))
+
+
+def measure_columns(name: str) -> tuple[str, ...]:
+    return OUTCOME_COLUMNS + ("at",) + tuple(OUTCOMES[name]["items"])
 
 
 def course_csv(course: dict) -> str:
@@ -148,9 +154,16 @@ def course_csv(course: dict) -> str:
                   for name, found in course["outcomes"].items()}
         cells = [row["series_number"], row["id"], row["started_at"], row["days_since_previous"], row["drug"],
                  row["dose_mg"], row["state"]]
-        cells += [points.get(name, {}).get(column) for name in OUTCOMES for column in OUTCOME_COLUMNS]
+        cells += [measure_cell(points.get(name, {}), column) for name in OUTCOMES for column in measure_columns(name)]
         writer.writerow([csv_cell(value) for value in cells])
     return out.getvalue()
+
+
+def measure_cell(point: dict, column: str):
+    """One cell of a measure on an infusion's row: a column of its standing, its time, or an item's score."""
+    if column in OUTCOME_COLUMNS or column == "at":
+        return point.get(column)
+    return (point.get("items") or {}).get(column)
 
 
 # FHIR

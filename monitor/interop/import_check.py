@@ -19,7 +19,8 @@ from ..rules import validation
 from ..timeutil import CLOCK_SKEW, EARLIEST, iso
 from .formats import ParsedFile
 
-SOURCES = {"csv": "import:csv", "hl7": "import:hl7", "fhir": "import:fhir"}
+SOURCES = {"csv": "import:csv", "hl7": "import:hl7", "fhir": "import:fhir",
+           "course": "import:csv"}  # a course CSV stores no vitals, only outcome measures
 MEASURES = validation.MEASURE_FIELDS
 PREVIEW_ROWS = 100  # readings a dry run shows
 LISTED = 1000  # rejected or unusual values listed in a report; the count says how many in all

@@ -15,6 +15,7 @@ from datetime import datetime, tzinfo
 
 from ..errors import ApiError, BadRequest
 from ..record import assessments, entries
+from ..rules import instruments
 from ..store.db import Store
 from ..timeutil import clinical_time
 from ..timeutil import parse as parse_time
@@ -82,20 +83,50 @@ def run(store: Store, session_id: int, data: bytes, *, actor, zone: tzinfo, opti
 def store_scores(tx, session_id: int, scores: list[dict], zone: tzinfo) -> tuple[int, list[dict]]:
     """The file's outcome measures as assessments (scored again by the server, a partial set refused as at
     the chair, before anything of it is written); one already in the session (same instrument, time and
-    answers) is not stored twice. Returns how many were stored and what was refused, with why."""
+    answers) is not stored twice. A course CSV's score goes to the session its row names, which must be
+    one of this patient's, and a row whose total disagrees with its items stores nothing. Returns how many
+    were stored and what was refused, with why."""
     stored, refused = 0, []
+    bad_rows = course_problems(tx.db, session_id, scores)
+    refused += [{"where": where, "message": message} for where, message in bad_rows.items()]
     for score in scores:
+        if score["where"] in bad_rows:
+            continue
+        target = score.get("session_id", session_id)
         body = {"instrument": score["instrument"], "items": score["items"], "at": score["at"]}
         try:
-            if assessments.already_scored(tx.db, session_id, score["instrument"], parse_time(score["at"], zone),
+            if assessments.already_scored(tx.db, target, score["instrument"], parse_time(score["at"], zone),
                                           score["items"]):
                 continue
-            assessments.record(tx, session_id, body, zone=zone)
+            assessments.record(tx, target, body, zone=zone)
         except (ApiError, ValueError) as error:
             refused.append({"where": score["where"], "message": getattr(error, "message", str(error))})
             continue
         stored += 1
     return stored, refused
+
+
+def course_problems(db, session_id: int, scores: list[dict]) -> dict[str, str]:
+    """A course CSV's rows refused whole, by where, with why: a session not of the patient imported into,
+    or a total that the items, scored again, do not give."""
+    patient = "SELECT patient_id FROM sessions WHERE id = ?"
+    own = db.execute(patient, (session_id,)).fetchone()
+    problems: dict[str, str] = {}
+    for score in scores:
+        if "total" not in score or score["where"] in problems:
+            continue
+        found = db.execute(patient, (score["session_id"],)).fetchone() if isinstance(score["session_id"], int) else None
+        if found is None or found[0] != own[0]:
+            problems[score["where"]] = f"session {score['session_id']} is not one of this patient's sessions"
+            continue
+        try:
+            total = instruments.score(score["instrument"], score["items"])["total"]
+        except ApiError:
+            continue  # the items themselves are refused by the scoring when stored
+        if total != score["total"]:
+            problems[score["where"]] = (f"{score['instrument']} total {score['total']} does not match its items,"
+                                        f" which give {total}: nothing of this row is stored")
+    return problems
 
 
 def refuse_if_refused(db, session_id: int, plan: Plan, options: Options) -> None:

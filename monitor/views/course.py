@@ -14,7 +14,7 @@ from ..timeutil import iso, parse_stored
 from . import session_record
 
 POINT_FIELDS = ("session_id", "series_number", "at", "total", "band", "baseline", "change", "change_pct",
-                "response", "remission", "worsening", "meaningful_fall", "answered_by", "entered_by")
+                "response", "remission", "worsening", "meaningful_fall", "answered_by", "entered_by", "items")
 
 
 def course(db: Database, patient_id: int, now: datetime) -> dict:

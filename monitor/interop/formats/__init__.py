@@ -21,7 +21,7 @@ __all__ = ["FORMATS", "ParsedFile", "Reading", "detect_format", "parse"]
 # format -> (module, function); imported on first use, so a CSV import does not load the FHIR
 # models (a quarter of a second) nor the HL7 library.
 FORMATS = {"csv": ("csv_format", "parse_csv"), "hl7": ("hl7_format", "parse_hl7"),
-           "fhir": ("fhir_format", "parse_fhir")}
+           "fhir": ("fhir_format", "parse_fhir"), "course": ("course_format", "parse_course")}
 
 
 def parse(data: bytes, *, format: str | None = None, tz: tzinfo) -> ParsedFile:

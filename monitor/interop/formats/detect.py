@@ -8,7 +8,8 @@ SEGMENT = re.compile(rb"[A-Z][A-Z0-9]{2}\|")
 
 
 def detect_format(data: bytes) -> str:
-    """The format's name: hl7 for a message (also one wrapped in SOAP XML), fhir for JSON or other XML, else csv."""
+    """The format's name: hl7 for a message (also one wrapped in SOAP XML), fhir for JSON or other XML, course for a
+    course CSV, else csv."""
     start = data[:4096].removeprefix(BYTE_ORDER_MARK).lstrip(b" \t\r\n\x0b")
     if start[:3] in (b"MSH", b"FHS", b"BHS"):
         return "hl7"
@@ -18,4 +19,6 @@ def detect_format(data: bytes) -> str:
         return "fhir"
     if start[:1] == b"<":
         return "hl7" if b"MSH|" in data else "fhir"
+    if start.startswith(b"series_number,session_id,"):  # a patient's course (exports.course_csv)
+        return "course"
     return "csv"

@@ -163,7 +163,7 @@ def to_utc(moment: datetime, zone: tzinfo, text: str | None = None) -> datetime:
 
 def complete(parsed: ParsedFile) -> ParsedFile:
     """A file read to its end: one that gave nothing at all says so."""
-    if not (parsed.readings or parsed.skipped or parsed.rejected):
+    if not (parsed.readings or parsed.skipped or parsed.rejected or parsed.scores):
         parsed.skipped.append({"where": "line 1", "reason": "the file holds no vital-sign values"})
     return parsed
 
