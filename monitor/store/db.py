@@ -123,6 +123,13 @@ class Transaction:
         return cursor.lastrowid
 
 
+def rolled_back(db, error: sqlite3.OperationalError):
+    """Roll back what a failed write left open; the storage problem it was (503), or None for a bug."""
+    if db.conn.in_transaction:
+        db.execute("ROLLBACK")
+    return unavailable(error)
+
+
 class Store:
     """Connections per thread for reading, one serialised writer for changes."""
 
@@ -166,9 +173,7 @@ class Store:
                 db.execute("COMMIT")
                 return None
             except sqlite3.OperationalError as error:
-                if db.conn.in_transaction:
-                    db.execute("ROLLBACK")
-                problem = unavailable(error)
+                problem = rolled_back(db, error)
                 if problem is None:
                     raise
                 return problem
@@ -203,9 +208,7 @@ class Store:
                 tx.seal()
                 db.execute("COMMIT")
             except sqlite3.OperationalError as error:
-                if db.conn.in_transaction:
-                    db.execute("ROLLBACK")
-                problem = unavailable(error)
+                problem = rolled_back(db, error)
                 if problem is None:
                     raise
                 raise problem from error
