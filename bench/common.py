@@ -107,3 +107,19 @@ def monitor_cli(db: Path, *args: str, stdin: str | None = None) -> str:
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def tally(sent: dict[str, float], gathered: list[tuple[list[dict], int]]) -> dict:
+    """Save -> slowest dashboard for every marker sent, and how many deliveries were lost or doubled.
+
+    `sent` maps a save's marker to when it was sent; `gathered` holds each client process's
+    (arrivals per dashboard, doubled count)."""
+    arrivals = [got for batch, _ in gathered for got in batch]
+    latencies, lost = [], 0
+    for marker, at in sent.items():
+        reached = [got[marker] for got in arrivals if marker in got]
+        lost += len(arrivals) - len(reached)
+        if reached:
+            latencies.append((max(reached) - at) * 1000)
+    return {"lost": lost, "doubled": sum(d for _, d in gathered),
+            "p50": percentile(latencies, 50), "p95": percentile(latencies, 95), "p99": percentile(latencies, 99)}

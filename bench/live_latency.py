@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import bench_session, bench_user, free_port, percentile, rss_mb, start_bare, start_monitor
+from common import bench_session, bench_user, free_port, rss_mb, start_bare, start_monitor, tally
 
 CLIENT_PROCESSES = 2
 DRAIN_SECONDS = 3.0
@@ -131,17 +131,7 @@ def measure(name: str, url: str, port: int, pid: int, token: str | None, path: s
     gathered = [results.get(timeout=60) for _ in workers]
     for worker in workers:
         worker.join()
-    arrivals = [got for batch, _ in gathered for got in batch]
-    doubled = sum(d for _, d in gathered)
-    latencies, lost = [], 0
-    for marker, at in sent.items():
-        reached = [got[marker] for got in arrivals if marker in got]
-        lost += len(arrivals) - len(reached)
-        if reached:
-            latencies.append((max(reached) - at) * 1000)
-    return {"name": name, "saves": count, "deliveries": count * n_dashboards, "lost": lost, "doubled": doubled,
-            "p50": percentile(latencies, 50), "p95": percentile(latencies, 95), "p99": percentile(latencies, 99),
-            "rss": memory}
+    return {"name": name, "saves": count, "deliveries": count * n_dashboards, **tally(sent, gathered), "rss": memory}
 
 
 def run(n_dashboards: int, rate: float, seconds: float) -> tuple[dict, dict]:

@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import bench_session, bench_user, free_port, percentile, rss_mb, start_bare, start_monitor
+from common import bench_session, bench_user, free_port, rss_mb, start_bare, start_monitor, tally
 from live_latency import CLIENT_PROCESSES, VITALS, WARM_UP_SAVES, dashboards, save_at_rate
 
 
@@ -57,16 +57,7 @@ def measure(name: str, port: int, pid: int, token: str | None, path: str, header
     gathered = [results.get(timeout=120) for _ in clients]
     for client in clients:
         client.join()
-    arrivals = [got for batch, _ in gathered for got in batch]
-    latencies, lost = [], 0
-    for marker, at in sent.items():
-        reached = [got[marker] for got in arrivals if marker in got]
-        lost += len(arrivals) - len(reached)
-        if reached:
-            latencies.append((max(reached) - at) * 1000)
-    return {"name": name, "lost": lost, "doubled": sum(d for _, d in gathered), "saves": count,
-            "p50": percentile(latencies, 50), "p95": percentile(latencies, 95), "p99": percentile(latencies, 99),
-            "kb_per_dashboard": memory * 1024 / n_dashboards}
+    return {"name": name, "saves": count, **tally(sent, gathered), "kb_per_dashboard": memory * 1024 / n_dashboards}
 
 
 def run(processes: int, n_dashboards: int, rate: float, seconds: float) -> tuple[dict, dict]:

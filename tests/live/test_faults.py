@@ -21,22 +21,11 @@ from tests.helpers import (
     LiveApi,
     LiveServer,
     assert_every_event_once_in_order,
-    servers_on,
     start_all,
     wait_until,
 )
 
 from .test_processes import holder_of_the_schedule, worker_of
-
-
-@pytest.fixture(scope="module")
-def clinic(tmp_path_factory, template_db, module_redis):
-    """Two processes on one database and one Redis for the whole module; a test that kills one starts it again."""
-    servers = servers_on(template_db, tmp_path_factory.mktemp("faults"), 2, module_redis.url)
-    start_all(servers)
-    yield servers
-    for server in servers:
-        server.stop()
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import pytest
 import requests
 
 from tests.helpers import (
@@ -20,8 +19,6 @@ from tests.helpers import (
     assert_every_event_once_in_order,
     call,
     events_after,
-    servers_on,
-    start_all,
     wait_until,
 )
 
@@ -34,15 +31,6 @@ def test_several_workers_without_a_message_queue_are_refused_with_what_to_set():
         "several workers need MONITOR_MESSAGE_QUEUE (e.g. redis://127.0.0.1:6379/0) to wake each other"]
     assert problems_for_production(config.with_overrides(workers=2, message_queue="redis://127.0.0.1:6379/0")) == []
     assert problems_for_production(config.with_overrides(workers=0)) == ["MONITOR_WORKERS is 0: it must be at least 1"]
-
-
-@pytest.fixture(scope="module")
-def clinic(tmp_path_factory, template_db, module_redis):
-    servers = servers_on(template_db, tmp_path_factory.mktemp("clinic"), 2, module_redis.url)
-    start_all(servers)
-    yield servers
-    for server in servers:
-        server.stop()
 
 
 def session_in(server: LiveServer, **fields) -> int:
